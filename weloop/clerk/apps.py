@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ClerkConfig(AppConfig):
+    name = "weloop.clerk"
+    label = "clerk"

@@ -1,0 +1,56 @@
+"""Who may do what: the one table of permissions, checked in one place.
+
+A permission names the action (``stores.manage``); each lists the roles that hold it. A staff
+member assigned to particular stores holds store-scoped permissions only for those stores.
+"""
+
+from __future__ import annotations
+
+from weloop.tenants.enums import StaffRole
+from weloop.tenants.errors import RoleForbidden
+from weloop.tenants.models import StaffMember
+
+_ALL = frozenset(StaffRole.values)
+_MANAGERS = frozenset({StaffRole.OWNER, StaffRole.ADMIN})
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "dashboard.view": _ALL,
+    "stores.view": _ALL,
+    "stores.manage": _MANAGERS,  # create and delete stores
+    "stores.edit": _MANAGERS | {StaffRole.STORE_MANAGER},  # edit details and hours (scoped)
+    "staff.manage": _MANAGERS,
+    "api_keys.manage": _MANAGERS,
+    "outbox.view": _MANAGERS,
+    "clerk.use": _MANAGERS | {StaffRole.STORE_MANAGER, StaffRole.CLERK},
+    "wechat.manage": _MANAGERS,
+    "settings.manage": frozenset({StaffRole.OWNER}),
+}
+
+# Permissions that a store assignment narrows to the assigned stores.
+STORE_SCOPED = frozenset({"stores.edit", "clerk.use"})
+
+
+def assigned_store_ids(staff: StaffMember) -> frozenset[int]:
+    """Store pks a staff member is limited to; empty means every store of the merchant."""
+    cached = getattr(staff, "_assigned_store_ids", None)
+    if cached is None:
+        cached = frozenset(staff.store_assignments.values_list("store_id", flat=True))  # type: ignore[attr-defined]
+        staff._assigned_store_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def has_permission(staff: StaffMember, permission: str, *, store_id: int | None = None) -> bool:
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    if not staff.is_active or staff.role not in PERMISSIONS[permission]:
+        return False
+    if store_id is not None and permission in STORE_SCOPED and staff.role not in _MANAGERS:
+        scope = assigned_store_ids(staff)
+        return not scope or store_id in scope
+    return True
+
+
+def require_permission(staff: StaffMember, permission: str, *, store_id: int | None = None) -> None:
+    """Raise RoleForbidden unless ``staff`` holds ``permission`` (for ``store_id`` if scoped)."""
+    if not has_permission(staff, permission, store_id=store_id):
+        raise RoleForbidden(extra={"permission": permission, "role": staff.role})

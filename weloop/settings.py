@@ -64,6 +64,24 @@ WECHAT_MODE = os.environ.get("WELOOP_WECHAT_MODE", "simulator").strip().lower()
 if WECHAT_MODE not in {"simulator", "live"}:
     raise ImproperlyConfigured("WELOOP_WECHAT_MODE must be 'simulator' or 'live'.")
 
+# Where the platform finds WeChat. In simulator mode these point at our own /simulator/, which
+# speaks the same protocol over HTTP; the platform code never knows which one it talks to.
+if WECHAT_MODE == "simulator":
+    _sim = os.environ.get("WELOOP_SIMULATOR_URL", PUBLIC_URL + "/simulator").rstrip("/")
+    _wechat_defaults = {"API": _sim + "/api", "OPEN": _sim + "/open", "MP": _sim + "/mp", "PAY": _sim + "/pay"}
+else:
+    _wechat_defaults = {
+        "API": "https://api.weixin.qq.com",
+        "OPEN": "https://open.weixin.qq.com",
+        "MP": "https://mp.weixin.qq.com",
+        "PAY": "https://api.mch.weixin.qq.com",
+    }
+WECHAT_API_BASE = os.environ.get("WELOOP_WECHAT_API_BASE", _wechat_defaults["API"]).rstrip("/")
+WECHAT_OPEN_BASE = os.environ.get("WELOOP_WECHAT_OPEN_BASE", _wechat_defaults["OPEN"]).rstrip("/")
+WECHAT_MP_BASE = os.environ.get("WELOOP_WECHAT_MP_BASE", _wechat_defaults["MP"]).rstrip("/")
+WECHAT_PAY_BASE = os.environ.get("WELOOP_WECHAT_PAY_BASE", _wechat_defaults["PAY"]).rstrip("/")
+WECHAT_HTTP_TIMEOUT = float(os.environ.get("WELOOP_WECHAT_HTTP_TIMEOUT", "5"))
+
 _public_host = PUBLIC_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("WELOOP_ALLOWED_HOSTS", "").split(",") if h.strip()] or [
     _public_host,
@@ -149,7 +167,14 @@ REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A file cache is shared by every web and worker process on the machine (locmem is not), which
+    # the WeChat access_token needs: two processes each fetching a token would invalidate each other.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
 
 _huey_immediate = _env_bool("WELOOP_QUEUE_IMMEDIATE", default=False)
 if REDIS_URL:
@@ -220,7 +245,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("WELOOP_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # run_huey installs its own handler; do not print every line twice.
+        "huey": {"handlers": [], "propagate": False},
+    },
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

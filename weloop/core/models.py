@@ -58,6 +58,8 @@ class DeliveryStatus(models.TextChoices):
 class OutboxDelivery(TenantModel):
     """One event to one subscribed handler: retried with backoff, dead-lettered after the last try."""
 
+    URL_KWARG = "delivery_id"  # console URLs address deliveries by pk, scoped to the merchant
+
     event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
     handler = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)

@@ -35,6 +35,8 @@ class Merchant(models.Model):
 class StaffMember(TenantModel):
     """A login's membership of one merchant, with one role; store-scoped via StoreAssignment."""
 
+    URL_KWARG = "staff_id"  # how URLs name it (tests/integration/test_tenant_isolation.py)
+
     public_id = public_id_field("stf_")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=StaffRole.choices)

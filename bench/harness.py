@@ -1,0 +1,202 @@
+"""Shared pieces for benchmarks: machine facts, JSON reports, a server to measure, a load generator."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPORT_DIR = Path(__file__).parent / "reports"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def machine() -> dict:
+    info = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "memory_gib": _memory_gib(),
+    }
+    try:
+        info["postgresql"] = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        pass
+    import sqlite3
+
+    info["sqlite"] = sqlite3.sqlite_version
+    return info
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _memory_gib() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                return round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def write_report(name: str, figures: dict, settings: dict, goals: dict | None = None) -> Path:
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    report = {
+        "benchmark": name,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": machine(),
+        "settings": settings,
+        "figures": figures,
+        "goals": goals or {},
+    }
+    path = REPORT_DIR / f"{name}.json"
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps({"benchmark": name, "figures": figures, "goals": goals or {}}, ensure_ascii=False))
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_server(
+    data_dir: Path, *, workers: int = 2, threads: int = 4, env: dict | None = None, seed_demo: bool = True
+) -> Iterator[str]:
+    """Start `weloop serve` on a free port with its own data dir; yield its base URL."""
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "WELOOP_DATA_DIR": str(data_dir),
+        "WELOOP_QUEUE_NAME": f"bench-{port}",
+        "WELOOP_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        **(env or {}),
+    }
+    args = [
+        sys.executable,
+        "-m",
+        "weloop.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+    ] + (["--seed-demo"] if seed_demo else [])
+    process = subprocess.Popen(
+        args, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2).read()
+                break
+            except Exception:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the server did not come up") from None
+                time.sleep(0.3)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@dataclass
+class LoadResult:
+    requests: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        lat = sorted(self.latencies_ms) or [0.0]
+        return {
+            "requests": self.requests,
+            "errors": self.errors,
+            "seconds": round(self.seconds, 3),
+            "requests_per_second": round(self.requests / self.seconds, 1) if self.seconds else 0,
+            "p50_ms": round(statistics.median(lat), 2),
+            "p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))], 2),
+            "max_ms": round(lat[-1], 2),
+        }
+
+
+def http_load(
+    base_url: str,
+    make_request: Callable[[int], tuple[str, str, bytes | None, dict]],
+    *,
+    concurrency: int = 8,
+    duration: float = 5.0,
+    expect_status: int = 200,
+) -> LoadResult:
+    """Keep-alive HTTP/1.1 clients in threads for ``duration`` seconds.
+
+    ``make_request(i)`` returns (method, path, body, headers) for the i-th request of a client.
+    The load generator shares the machine's cores with the server: treat figures as lower bounds.
+    """
+    host, port = base_url.removeprefix("http://").split(":")
+    result = LoadResult()
+    lock = threading.Lock()
+    stop_at = time.monotonic() + duration
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        local_lat, local_err, i = [], 0, 0
+        while time.monotonic() < stop_at:
+            method, path, body, headers = make_request(n * 1_000_000 + i)
+            i += 1
+            started = time.perf_counter()
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                if response.status != expect_status:
+                    local_err += 1
+            except Exception:
+                local_err += 1
+                conn.close()
+                conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            local_lat.append((time.perf_counter() - started) * 1000)
+        with lock:
+            result.latencies_ms.extend(local_lat)
+            result.errors += local_err
+            result.requests += len(local_lat)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(concurrency)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result.seconds = time.monotonic() - started
+    return result

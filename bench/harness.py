@@ -15,7 +15,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,10 +31,8 @@ def machine() -> dict:
         "cpu_model": _cpu_model(),
         "memory_gib": _memory_gib(),
     }
-    try:
+    with suppress(OSError):
         info["postgresql"] = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        pass
     import sqlite3
 
     info["sqlite"] = sqlite3.sqlite_version

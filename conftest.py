@@ -12,6 +12,17 @@ _counter = itertools.count(1)
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("WELOOP_QUEUE_IMMEDIATE", "1")
+    # pytest-django loaded the settings, and djhuey built the queue, before this hook runs, so the
+    # variable above only reaches subprocesses: switch the running queue to immediate mode here,
+    # or tests would enqueue into the data dir's queue file that no test consumer reads.
+    if os.environ["WELOOP_QUEUE_IMMEDIATE"] == "1":
+        from huey.contrib.djhuey import HUEY
+
+        HUEY.immediate = True
+    from django.conf import settings
+
+    # PBKDF2 costs ~0.4 s per merchant_create (it hashes an owner password); tests need no strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

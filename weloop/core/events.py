@@ -80,7 +80,8 @@ def _nudge_worker() -> None:
 
 
 def backoff_for(attempts: int) -> timedelta:
-    return min(BASE_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    # Bound the exponent: the cap is reached long before it, and 2**n past ~30 overflows timedelta.
+    return min(BASE_BACKOFF * (2 ** min(max(attempts - 1, 0), 30)), MAX_BACKOFF)
 
 
 def deliver_due(*, limit: int = 200) -> int:

@@ -6,12 +6,14 @@ Rates are basis points (1 bp = 0.01 %). Rounding is half-up, the way a Chinese t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from weloop.core.errors import WeloopError
 
 Fen = int
 BASIS_POINTS = 10_000
+# The largest amount a BigIntegerField column holds: anything above is bad input, not a crash.
+MAX_FEN = 2**63 - 1
 
 
 class InvalidAmount(WeloopError):
@@ -24,7 +26,7 @@ def require_fen(value: object, *, field: str = "amount") -> Fen:
     """Return ``value`` as fen, refusing floats, bools, fractions and negatives."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidAmount(extra={"field": field, "value": repr(value)})
-    if value < 0:
+    if not 0 <= value <= MAX_FEN:
         raise InvalidAmount(extra={"field": field, "value": value})
     return value
 
@@ -35,7 +37,9 @@ def yuan_to_fen(yuan: str | int | Decimal) -> Fen:
         amount = Decimal(str(yuan).strip())
     except InvalidOperation as exc:
         raise InvalidAmount(extra={"value": str(yuan)}) from exc
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+    if not amount.is_finite() or amount < 0 or amount * 100 > MAX_FEN:
+        raise InvalidAmount(extra={"value": str(yuan)})
+    if amount != amount.quantize(Decimal("0.01")):
         raise InvalidAmount(extra={"value": str(yuan)})
     return int(amount * 100)
 
@@ -51,8 +55,12 @@ def round_half_up(numerator: int, denominator: int) -> int:
     """Divide two ints and round half away from zero, exactly (no floats)."""
     if denominator <= 0:
         raise ValueError("denominator must be positive")
-    quotient = (Decimal(numerator) / Decimal(denominator)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return int(quotient)
+    # Integer arithmetic, not Decimal: Decimal division keeps 28 digits, so large amounts either
+    # raised InvalidOperation or were rounded twice.
+    quotient, remainder = divmod(abs(numerator), denominator)
+    if 2 * remainder >= denominator:
+        quotient += 1
+    return quotient if numerator >= 0 else -quotient
 
 
 def apply_basis_points(amount: Fen, basis_points: int) -> Fen:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Prefetch, QuerySet
@@ -57,6 +58,14 @@ def store_exceptions(store: Store, *, from_day: date | None = None) -> QuerySet[
     return exceptions.order_by("date")
 
 
+def store_hours_on(store: Store, day: date) -> list[tuple[time, time]]:
+    """The opening periods of ``day``: a dated exception replaces the weekly hours (closed = [])."""
+    exception = store_exceptions(store).filter(date=day).first()
+    if exception is not None:
+        return [] if exception.is_closed else [(exception.opens, exception.closes)]  # type: ignore[list-item]
+    return [(p.opens, p.closes) for p in store_periods(store) if p.weekday == day.weekday()]
+
+
 def store_is_open(store: Store, at: datetime | None = None) -> bool:
     if store.status != StoreStatus.ACTIVE:
         return False
@@ -67,3 +76,33 @@ def store_is_open(store: Store, at: datetime | None = None) -> bool:
         for e in store_exceptions(store).filter(date__in=days)
     }
     return is_open_at(local.replace(tzinfo=None), store_periods(store), exceptions)
+
+
+EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle (haversine) distance in metres between two points in degrees."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi, d_lambda = phi2 - phi1, math.radians(lng2 - lng1)
+    h = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def stores_nearest(
+    *, merchant: Merchant, latitude: float, longitude: float, limit: int | None = 3, radius_km: float | None = None
+) -> list[tuple[Store, float]]:
+    """The merchant's stores that are not closed for good, nearest first, as (store, metres).
+
+    Brute force over the merchant's stores (fine for a chain's few hundred); ``radius_km`` drops the
+    farther ones, ``limit=None`` keeps all. Ties are broken by store id so the order is stable.
+    """
+    lat, lng = float(latitude), float(longitude)
+    found = [
+        (store, distance_m(lat, lng, float(store.latitude), float(store.longitude)))
+        for store in store_list_public(merchant=merchant)
+    ]
+    if radius_km is not None:
+        found = [(store, metres) for store, metres in found if metres <= radius_km * 1000]
+    found.sort(key=lambda pair: (pair[1], pair[0].pk))
+    return found if limit is None else found[:limit]

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from weloop.core import clock
 from weloop.core.db import get_or_not_found
+from weloop.core.errors import NotFound
 from weloop.core.events import publish
 from weloop.stores.calculations import Period, parse_coordinates, parse_time, validate_periods
 from weloop.stores.errors import InvalidOpeningHours, InvalidStore, StoreNameTaken
@@ -219,6 +220,8 @@ def store_remove_exception(*, merchant: Merchant, public_id: str, day: date) -> 
 @transaction.atomic
 def store_assign_staff(*, merchant: Merchant, staff: StaffMember, store_public_ids: Sequence[str]) -> None:
     """Limit ``staff`` to exactly these stores (an empty list lifts the limit)."""
+    if staff.merchant_id != merchant.pk:  # another merchant's staff is as unknown as a missing one
+        raise NotFound("No such staff member.", extra={"what": "staff member"})
     stores = list(Store.objects.for_merchant(merchant).filter(public_id__in=list(store_public_ids)))
     if len(stores) != len(set(store_public_ids)):
         raise InvalidStore("Unknown store in the assignment.", extra={"field": "stores"})

@@ -56,3 +56,8 @@ class WrongPassword(ValidationFailed):
 class WeakPassword(ValidationFailed):
     code = "tenants.weak_password"
     message = "The new password is too weak."
+
+
+class CannotDeactivateSelf(ValidationFailed):
+    code = "tenants.cannot_deactivate_self"
+    message = "You cannot deactivate your own access."

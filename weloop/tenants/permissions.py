@@ -19,6 +19,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "stores.manage": _MANAGERS,  # create and delete stores
     "stores.edit": _MANAGERS | {StaffRole.STORE_MANAGER},  # edit details and hours (scoped)
     "staff.manage": _MANAGERS,
+    "staff.manage_owners": frozenset({StaffRole.OWNER}),  # create or deactivate another owner
     "api_keys.manage": _MANAGERS,
     "outbox.view": _MANAGERS,
     "clerk.use": _MANAGERS | {StaffRole.STORE_MANAGER, StaffRole.CLERK},

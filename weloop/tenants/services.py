@@ -18,6 +18,7 @@ from weloop.core.events import publish
 from weloop.core.ids import random_token
 from weloop.tenants.enums import MerchantStatus, StaffRole, WechatMessageMode
 from weloop.tenants.errors import (
+    CannotDeactivateSelf,
     InvalidApiKey,
     InvalidSlug,
     SlugTaken,
@@ -70,6 +71,9 @@ def merchant_create(
     except IntegrityError as exc:  # lost a race for the slug
         raise SlugTaken(extra={"slug": slug}) from exc
     username = owner_username or f"{slug}-owner"
+    if User.objects.filter(username=username.strip()).exists():
+        # The owner login and password handed back must be the login's own: never adopt an existing one.
+        raise UsernameTaken(extra={"username": username})
     password = owner_password or secrets.token_urlsafe(12)
     staff_create(
         merchant=merchant,
@@ -120,6 +124,21 @@ def staff_create(
     elif StaffMember.objects.for_merchant(merchant).filter(user=user).exists():
         raise UsernameTaken(extra={"username": username})
     return StaffMember.objects.create(merchant=merchant, user=user, role=role, display_name=display_name[:60])
+
+
+def staff_deactivate(*, merchant: Merchant, public_id: str, actor: StaffMember) -> StaffMember:
+    """Take a staff member's access to ``merchant`` away (the login itself stays for other merchants).
+
+    Raises NotFound for another merchant's staff and CannotDeactivateSelf when ``actor`` is the target,
+    so nobody locks themselves out of their own console.
+    """
+    staff = get_or_not_found(StaffMember.objects.for_merchant(merchant), what="staff member", public_id=public_id)
+    if staff.pk == actor.pk:
+        raise CannotDeactivateSelf()
+    if staff.is_active:
+        staff.is_active = False
+        staff.save(update_fields=["is_active"])
+    return staff
 
 
 def staff_change_password(*, user: object, current_password: str, new_password: str) -> None:

@@ -220,6 +220,38 @@ def cmd_merchant_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_merchant_set_wechat(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.conf import settings
+
+    from weloop.core.errors import WeloopError
+    from weloop.tenants.selectors import merchant_for_slug
+    from weloop.tenants.services import WechatCredentialsInput, wechat_account_set
+
+    data = WechatCredentialsInput(
+        appid=args.appid,
+        app_secret=args.secret,
+        token=args.token,
+        encoding_aes_key=args.aes_key,
+        original_id=args.original_id,
+        message_mode=args.mode,
+    )
+    try:
+        merchant = merchant_for_slug(args.slug, require_active=False)
+        account = wechat_account_set(merchant=merchant, data=data, actor="cli")
+    except WeloopError as error:
+        return _fail(f"{error.code}: {error.detail}", code=1)
+    print(
+        f"WeChat account {account.appid} ({account.original_id}, {account.message_mode} mode) connected to "
+        f"{merchant.slug}."
+    )
+    print(
+        f"In the WeChat admin (设置与开发 > 基本配置 > 服务器配置) set the URL to "
+        f"{settings.PUBLIC_URL}/wechat/{merchant.slug}/callback with the same Token and EncodingAESKey."
+    )
+    return 0
+
+
 def cmd_merchant_list(args: argparse.Namespace) -> int:
     _setup_django()
     from weloop.tenants.selectors import merchant_list
@@ -291,6 +323,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--pending", action="store_true", help="create it pending the platform's approval")
     create.add_argument("--json", action="store_true", help="print exactly one JSON object")
     create.set_defaults(func=cmd_merchant_create)
+    wechat = merchant_sub.add_parser("set-wechat", help="connect a real WeChat service account")
+    wechat.add_argument("--slug", required=True)
+    wechat.add_argument("--appid", required=True)
+    wechat.add_argument("--secret", required=True, help="the AppSecret")
+    wechat.add_argument("--token", required=True)
+    wechat.add_argument("--aes-key", required=True, help="the 43-character EncodingAESKey")
+    wechat.add_argument("--original-id", required=True, help="gh_…")
+    wechat.add_argument("--mode", default="safe", choices=["plaintext", "compatible", "safe"])
+    wechat.set_defaults(func=cmd_merchant_set_wechat)
     listing = merchant_sub.add_parser("list", help="list merchants")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_merchant_list)

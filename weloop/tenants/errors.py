@@ -61,3 +61,8 @@ class WeakPassword(ValidationFailed):
 class CannotDeactivateSelf(ValidationFailed):
     code = "tenants.cannot_deactivate_self"
     message = "You cannot deactivate your own access."
+
+
+class InvalidWechatCredentials(ValidationFailed):
+    code = "tenants.invalid_wechat_credentials"
+    message = "The WeChat credentials are not valid."

@@ -21,6 +21,7 @@ from weloop.tenants.errors import (
     CannotDeactivateSelf,
     InvalidApiKey,
     InvalidSlug,
+    InvalidWechatCredentials,
     SlugTaken,
     UsernameTaken,
     WeakPassword,
@@ -201,3 +202,68 @@ def wechat_account_create_simulated(*, merchant: Merchant) -> WechatAccount:
         message_mode=WechatMessageMode.SAFE,
         is_simulated=True,
     )
+
+
+_APPID = re.compile(r"^wx[0-9a-f]{16}$")
+_ORIGINAL_ID = re.compile(r"^gh_[0-9a-f]{12}$")
+_TOKEN = re.compile(r"^[A-Za-z0-9]{3,32}$")
+_AES_KEY = re.compile(r"^[A-Za-z0-9]{43}$")
+_SECRET = re.compile(r"^[A-Za-z0-9]{16,64}$")
+
+
+@dataclass(frozen=True)
+class WechatCredentialsInput:
+    appid: str
+    app_secret: str
+    token: str
+    encoding_aes_key: str
+    original_id: str
+    message_mode: str = WechatMessageMode.SAFE
+
+
+def _check_wechat_credentials(data: WechatCredentialsInput) -> None:
+    checks = [
+        ("appid", _APPID, "an appid is 'wx' and 16 hex digits"),
+        ("app_secret", _SECRET, "an AppSecret is 16-64 letters and digits"),
+        ("token", _TOKEN, "a Token is 3-32 letters and digits"),
+        ("encoding_aes_key", _AES_KEY, "an EncodingAESKey is exactly 43 letters and digits"),
+        ("original_id", _ORIGINAL_ID, "an original id is 'gh_' and 12 hex digits"),
+    ]
+    for field_name, pattern, rule in checks:
+        if not pattern.match(getattr(data, field_name).strip()):
+            raise InvalidWechatCredentials(f"{field_name}: {rule}.", extra={"field": field_name})
+    if data.message_mode not in WechatMessageMode.values:
+        raise InvalidWechatCredentials(
+            "message_mode must be plaintext, compatible or safe.", extra={"field": "message_mode"}
+        )
+
+
+@transaction.atomic
+def wechat_account_set(*, merchant: Merchant, data: WechatCredentialsInput, actor: str) -> WechatAccount:
+    """Connect the merchant's real service account (or change its keys).
+
+    A changed EncodingAESKey keeps the old one as ``previous_encoding_aes_key``: WeChat may still
+    send messages sealed with it for a while after the admin changes it. Raises
+    InvalidWechatCredentials. Emits tenants.wechat_account_changed (without secrets).
+    """
+    _check_wechat_credentials(data)
+    account = WechatAccount.objects.for_merchant(merchant).select_for_update().first()
+    if account is None:
+        account = WechatAccount(merchant=merchant)
+    elif account.encoding_aes_key != data.encoding_aes_key.strip():
+        account.previous_encoding_aes_key = account.encoding_aes_key
+    account.appid = data.appid.strip()
+    account.app_secret = data.app_secret.strip()
+    account.token = data.token.strip()
+    account.encoding_aes_key = data.encoding_aes_key.strip()
+    account.original_id = data.original_id.strip()
+    account.message_mode = data.message_mode
+    account.is_simulated = False
+    account.updated_at = clock.now()
+    account.save()
+    publish(
+        merchant=merchant,
+        name="tenants.wechat_account_changed",
+        payload={"appid": account.appid, "mode": account.message_mode, "actor": actor},
+    )
+    return account

@@ -1,0 +1,8 @@
+"""WeChat protocol adapters (layer L1): no models, no views.
+
+- ``crypto``: the callback protocol (signatures, plaintext/compatible/safe mode), for both sides.
+- ``messages``: inbound messages/events parsed into ``Message``; passive replies.
+- ``client``: ``WeChatApi``, the outbound Official Account APIs with a shared access_token.
+- ``oauth``: web authorization of H5 pages. ``jssdk``: the ``wx.config`` signature.
+- ``limits``: WeChat's limits as data (menus, tags, QR codes, the customer-service window).
+"""

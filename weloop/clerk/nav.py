@@ -1,0 +1,35 @@
+"""The clerk page's header actions as data. Later capabilities append theirs here, e.g.
+
+    ClerkAction("verify", "clerk:verify", _("Verify a code"), "vouchers.redeem")
+
+and each shows only to staff holding its permission. None exist yet: this page only shows the stores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+
+from weloop.tenants.models import StaffMember
+from weloop.tenants.permissions import has_permission
+
+
+@dataclass(frozen=True)
+class ClerkAction:
+    key: str
+    url_name: str
+    label: str | Promise
+    permission: str
+
+
+CLERK_ACTIONS: list[ClerkAction] = []
+
+
+def clerk_actions_for(staff: StaffMember) -> list[dict[str, object]]:
+    return [
+        {"key": a.key, "url": reverse(a.url_name), "label": a.label}
+        for a in CLERK_ACTIONS
+        if has_permission(staff, a.permission)
+    ]

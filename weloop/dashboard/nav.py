@@ -1,0 +1,57 @@
+"""The console's navigation as data: one row per link, shown only to roles that hold its permission.
+
+A link's permission is the same one its view's ``@staff_view`` checks (a test walks both), so a
+role never sees a link that would answer 403, nor loses one it may use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from weloop.tenants.models import StaffMember
+from weloop.tenants.permissions import has_permission
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str  # highlighted on pages whose URL name is ``key`` or starts with ``key_``
+    url_name: str
+    label: str | Promise
+    permission: str
+
+
+NAV: tuple[NavItem, ...] = (
+    NavItem("home", "dashboard:home", _("Overview"), "dashboard.view"),
+    NavItem("store", "dashboard:store_list", _("Stores"), "stores.view"),
+    NavItem("staff", "dashboard:staff_list", _("Staff"), "staff.manage"),
+    NavItem("api_key", "dashboard:api_key_list", _("API keys"), "api_keys.manage"),
+    NavItem("outbox", "dashboard:outbox", _("Events and deliveries"), "outbox.view"),
+    NavItem("wechat", "dashboard:wechat", _("WeChat account"), "wechat.manage"),
+    NavItem("clerk", "clerk:home", _("Clerk page"), "clerk.use"),
+)
+
+
+@dataclass(frozen=True)
+class NavLink:
+    key: str
+    url: str
+    label: str | Promise
+    current: bool
+
+
+def nav_for(staff: StaffMember, *, current_url_name: str = "") -> list[NavLink]:
+    """The links ``staff`` may follow, the one for the current page marked."""
+    return [
+        NavLink(
+            key=item.key,
+            url=reverse(item.url_name),
+            label=item.label,
+            current=current_url_name == item.key or current_url_name.startswith(item.key + "_"),
+        )
+        for item in NAV
+        if has_permission(staff, item.permission)
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 from weloop.core.errors import NotFound
@@ -15,5 +16,5 @@ def get_or_not_found(queryset: models.QuerySet[M], *, what: str = "object", **lo
     """Fetch one row or raise NotFound: a missing row and another merchant's row look the same."""
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise NotFound(f"No such {what}.", extra={"what": what}) from exc

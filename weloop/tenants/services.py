@@ -152,7 +152,7 @@ def staff_change_password(*, user: object, current_password: str, new_password: 
 
 def _validate_password(password: str, user: object | None = None) -> None:
     try:
-        validate_password(password, user=user)
+        validate_password(password, user=user)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise WeakPassword(" ".join(exc.messages), extra={"reasons": exc.messages}) from exc
 

@@ -1,0 +1,1 @@
+"""One ninja Router per resource; ``weloop.api.api.ROUTERS`` mounts them."""

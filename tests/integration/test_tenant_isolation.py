@@ -46,6 +46,18 @@ def _object_value(model: type, merchant) -> str:
     return str(obj.public_id if hasattr(obj, "public_id") else obj.pk)
 
 
+def _lookup_field_value(name: str, merchant) -> str | None:
+    """A path parameter named like a field of a tenant model (``openid``): the victim's value of it."""
+    for model in apps.get_models():
+        if issubclass(model, TenantModel) and model.__module__.startswith("weloop."):
+            field_names = {f.name for f in model._meta.concrete_fields}
+            if name in field_names and name not in {"merchant", "id", "status", "name"}:
+                value = model.objects.for_merchant(merchant).values_list(name, flat=True).first()
+                if value:
+                    return str(value)
+    return None
+
+
 def _fill(params: list[str], victim, *, slug: str) -> tuple[dict[str, str], bool]:
     """Values for path parameters; True when at least one names a victim object."""
     models, values, has_object = _kwarg_models(), {}, False
@@ -54,6 +66,9 @@ def _fill(params: list[str], victim, *, slug: str) -> tuple[dict[str, str], bool
             values[name] = slug
         elif name in models:
             values[name] = _object_value(models[name], victim)
+            has_object = True
+        elif (value := _lookup_field_value(name, victim)) is not None:
+            values[name] = value
             has_object = True
         elif name == "date" or name.endswith("_date"):
             values[name] = dt.date.today().isoformat()

@@ -102,11 +102,17 @@ INSTALLED_APPS = [
     "weloop.core",
     "weloop.tenants",
     "weloop.stores",
+    "weloop.catalog",
+    "weloop.inventory",
+    "weloop.members",
+    "weloop.messaging",
+    "weloop.gateway",
     "weloop.api",
     "weloop.dashboard",
     "weloop.storefront",
     "weloop.clerk",
     "weloop.platform_console",
+    "weloop.simulator",
 ]
 
 MIDDLEWARE = [

@@ -2,6 +2,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from weloop.core import views as core_views
+from weloop.gateway import views as gateway_views
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/dashboard/", permanent=False)),
@@ -13,6 +14,8 @@ urlpatterns = [
     path("clerk/", include("weloop.clerk.urls")),
     path("platform/", include("weloop.platform_console.urls")),
     path("api/v1/", include("weloop.api.urls")),
+    path("wechat/<slug:merchant_slug>/callback", gateway_views.callback, name="wechat_callback"),
+    path("simulator/", include("weloop.simulator.urls")),
 ]
 
 handler400 = "weloop.core.views.bad_request"

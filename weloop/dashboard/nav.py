@@ -32,6 +32,11 @@ NAV: tuple[NavItem, ...] = (
     NavItem("outbox", "dashboard:outbox", _("Events and deliveries"), "outbox.view"),
     NavItem("wechat", "dashboard:wechat", _("WeChat account"), "wechat.manage"),
     NavItem("clerk", "clerk:home", _("Clerk page"), "clerk.use"),
+    # the WeChat channel
+    NavItem("member", "dashboard:member_list", _("Members"), "members.view"),
+    NavItem("qr_code", "dashboard:qr_code_list", _("QR codes"), "qrcodes.manage"),
+    NavItem("service_account", "dashboard:service_account_menu", _("Service account"), "service_account.manage"),
+    NavItem("message_log", "dashboard:message_log", _("Message log"), "messages.view"),
 )
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from weloop.dashboard.views import api_keys, home, outbox, staff, stores, wechat
+from weloop.dashboard.views import api_keys, home, members, outbox, qrcodes, service_account, staff, stores, wechat
 
 app_name = "dashboard"
 
@@ -33,4 +33,37 @@ urlpatterns = [
     # WeChat account
     path("wechat/", wechat.wechat, name="wechat"),
     path("wechat/secret/", wechat.wechat_secret, name="wechat_secret"),
+    path("wechat/connect/", wechat.wechat_connect, name="wechat_connect"),
+    # members
+    path("members/", members.member_list, name="member_list"),
+    path("members/<str:member_id>/", members.member_detail, name="member_detail"),
+    # QR codes
+    path("qr-codes/", qrcodes.qr_code_list, name="qr_code_list"),
+    path("qr-codes/new/", qrcodes.qr_code_create, name="qr_code_create"),
+    path("qr-codes/<str:qr_code_id>/qr.png", qrcodes.qr_code_png, name="qr_code_png"),
+    path("qr-codes/<str:qr_code_id>/qr.svg", qrcodes.qr_code_svg, name="qr_code_svg"),
+    # the service account: menu, auto-replies, follow greeting; the message log
+    path("service-account/menu/", service_account.service_account_menu, name="service_account_menu"),
+    path(
+        "service-account/auto-replies/",
+        service_account.service_account_auto_replies,
+        name="service_account_auto_replies",
+    ),
+    path(
+        "service-account/auto-replies/new/",
+        service_account.service_account_auto_reply_create,
+        name="service_account_auto_reply_create",
+    ),
+    path(
+        "service-account/auto-replies/<str:auto_reply_rule_id>/edit/",
+        service_account.service_account_auto_reply_edit,
+        name="service_account_auto_reply_edit",
+    ),
+    path(
+        "service-account/auto-replies/<str:auto_reply_rule_id>/delete/",
+        service_account.service_account_auto_reply_delete,
+        name="service_account_auto_reply_delete",
+    ),
+    path("service-account/greeting/", service_account.service_account_greeting, name="service_account_greeting"),
+    path("messages/", service_account.message_log, name="message_log"),
 ]

@@ -10,16 +10,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from weloop.core import clock
+from weloop.members import services as members
+from weloop.members.enums import QrCodeKind, TouchKind
+from weloop.messaging.services import ReplyInput, RuleInput, greeting_set, menu_save, rule_create
+from weloop.simulator.accounts import SimAccount, account_for_appid
+from weloop.simulator.qrcodes import qr_create
 from weloop.stores.models import Store
 from weloop.stores.services import HoursInput, StoreInput, store_assign_staff, store_create, store_set_exception
 from weloop.tenants.enums import MerchantStatus, StaffRole
 from weloop.tenants.models import ApiKey, Merchant, StaffMember
+from weloop.tenants.selectors import wechat_account_of
 from weloop.tenants.services import hash_api_key, merchant_create, staff_create
+from weloop.wechat.client import QrCode as IssuedQrCode
+from weloop.wechat.limits import qrcode_action
 
 DEMO_SLUG = "wheatfield"
 DEMO_PENDING_SLUG = "blossom-salon"
@@ -118,11 +127,59 @@ def seed_api_key(ctx: DemoContext) -> None:
     )
 
 
+class _SimulatorQrIssuer:
+    """Issues QR codes in-process at the simulator: no server runs while the demo is seeded."""
+
+    def __init__(self, account: SimAccount) -> None:
+        self.account = account
+
+    def qrcode_create(self, scene: int | str, *, permanent: bool, expire_seconds: int | None = None) -> IssuedQrCode:
+        payload = qrcode_action(scene, permanent=permanent, expire_seconds=expire_seconds)
+        ticket = qr_create(account=self.account, payload=payload)
+        return IssuedQrCode(ticket=ticket.ticket, url=ticket.url, expire_seconds=ticket.expire_seconds)
+
+
+DEMO_FOLLOWERS = ["小林", "Amy", "老王", "Chen"]
+
+
+def seed_members(ctx: DemoContext) -> None:
+    """Store, guide and channel QR codes; followers who came through them; the greeting, rules, menu."""
+    wechat = wechat_account_of(merchant=ctx.merchant)
+    account = account_for_appid(wechat.appid) if wechat else None
+    if account is None:
+        return
+    issuer, merchant = _SimulatorQrIssuer(account), ctx.merchant
+    guide = StaffMember.objects.for_merchant(merchant).get(user__username="demo-clerk")
+    codes = [members.qr_code_create(merchant=merchant, kind=QrCodeKind.STORE, store=s, api=issuer) for s in ctx.stores]
+    codes.append(
+        members.qr_code_create(merchant=merchant, kind=QrCodeKind.GUIDE, staff=guide, store=ctx.stores[0], api=issuer)
+    )
+    codes.append(members.qr_code_create(merchant=merchant, kind=QrCodeKind.CHANNEL, channel="传单 flyer", api=issuer))
+    for number, nickname in enumerate(DEMO_FOLLOWERS, start=1):
+        openid = f"oDEMO{number:023d}"
+        members.member_follow(merchant=merchant, openid=openid, scene=codes[number - 1].scene_str)
+        members.member_update_profile(merchant=merchant, openid=openid, nickname=nickname)
+        members.member_touch(merchant=merchant, openid=openid, kind=TouchKind.MESSAGE, detail={"msg_type": "text"})
+    members.member_unfollow(merchant=merchant, openid=f"oDEMO{len(DEMO_FOLLOWERS):023d}")
+    greeting_set(merchant=merchant, reply=ReplyInput(text="欢迎关注麦田烘焙！发送你的位置，看看离你最近的门店。"))
+    hours = ReplyInput(text="每天 7:30-22:00，福田店周五、周六营业至凌晨 1 点。")
+    rule_create(merchant=merchant, data=RuleInput(keyword="营业时间", reply=hours))
+    rule_create(merchant=merchant, data=RuleInput(keyword="HOURS", reply=hours))
+    menu_save(
+        merchant=merchant,
+        buttons=[
+            {"type": "click", "name": "营业时间", "key": "HOURS"},
+            {"type": "view", "name": "附近门店", "url": f"{settings.PUBLIC_URL}/m/{merchant.slug}/stores/"},
+        ],
+    )
+
+
 # Each step: (label, function). Later capabilities append theirs.
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("stores", seed_stores),
     ("staff", seed_staff),
     ("api key", seed_api_key),
+    ("members", seed_members),
 ]
 
 

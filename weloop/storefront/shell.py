@@ -4,8 +4,8 @@
     def store_detail(request, store_id): ...   # request.merchant is set, merchant_slug is consumed
 
 An unknown slug raises UnknownMerchant (404), a suspended or pending merchant MerchantSuspended or
-MerchantNotActive (403); WeloopErrorMiddleware renders them with the shared error page. Later
-capabilities (WeChat OAuth identifying the member, the cart) hook in here, once for every page.
+MerchantNotActive (403); WeloopErrorMiddleware renders them with the shared error page. Pages that
+need the member add ``identity.member_required`` under ``consumer_view`` (WeChat OAuth).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class Tab:
 TABS = (
     Tab("home", _("Home"), "storefront:home"),
     Tab("stores", _("Stores"), "storefront:store_list"),
-    Tab("me", _("Me"), None),  # the member card capability gives it a page
+    Tab("me", _("Me"), "storefront:me"),  # signs the visitor in through WeChat (identity.member_required)
 )
 
 

@@ -6,12 +6,14 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
 from weloop.core import clock
+from weloop.storefront.identity import identify_in_wechat
 from weloop.storefront.presenters import store_cards, store_page
 from weloop.storefront.shell import consumer_view, render_page
 
 
 @require_safe
 @consumer_view
+@identify_in_wechat
 def home(request: HttpRequest) -> HttpResponse:
     cards = store_cards(merchant=request.merchant, moment=clock.now())  # type: ignore[attr-defined]
     return render_page(request, "storefront/home.html", {"stores": cards}, tab="home")

@@ -25,6 +25,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "clerk.use": _MANAGERS | {StaffRole.STORE_MANAGER, StaffRole.CLERK},
     "wechat.manage": _MANAGERS,
     "settings.manage": frozenset({StaffRole.OWNER}),
+    # WeChat channel: members are every role's customers except the counter's; the service desk
+    # reads them and the message log, but the account's menu, replies and QR codes are managers' work.
+    "members.view": _MANAGERS | {StaffRole.STORE_MANAGER, StaffRole.SERVICE_AGENT},
+    "qrcodes.manage": _MANAGERS,
+    "service_account.manage": _MANAGERS,
+    "messages.view": _MANAGERS | {StaffRole.SERVICE_AGENT},
 }
 
 # Permissions that a store assignment narrows to the assigned stores.

@@ -30,7 +30,7 @@ def list_qr_codes(request: HttpRequest, filters: Query[QrCodeFilters], page: Que
 
 
 @router.post("", response={201: QrCodeOut}, summary="Create a QR code")
-def create_qr_code(request: HttpRequest, payload: QrCodeIn) -> tuple[int, QrCode]:
+def create_qr_code(request: HttpRequest, payload: QrCodeIn) -> QrCode:
     """Create a parametric QR code at WeChat; every scan and follow through it is attributed.
 
     Refused with 400 `members.invalid_qr_code` (a store code without `store_id`, a guide code without
@@ -46,7 +46,7 @@ def create_qr_code(request: HttpRequest, payload: QrCodeIn) -> tuple[int, QrCode
         if payload.staff_id
         else None
     )
-    code = services.qr_code_create(
+    return services.qr_code_create(
         merchant=merchant,
         kind=payload.kind,
         store=store,
@@ -55,7 +55,6 @@ def create_qr_code(request: HttpRequest, payload: QrCodeIn) -> tuple[int, QrCode
         permanent=payload.permanent,
         expire_seconds=payload.expire_seconds,
     )
-    return 201, code
 
 
 @router.get("/{qr_code_id}", response=QrCodeOut, summary="Get a QR code")

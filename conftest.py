@@ -130,3 +130,16 @@ def make_store(db):
 @pytest.fixture
 def store(make_store, merchant):
     return make_store(merchant, name="Futian flagship")
+
+
+@pytest.fixture
+def simulated_wechat(settings, live_server):
+    """Point every WeChat base URL, and the simulator's callbacks, at the running test server."""
+    base = live_server.url
+    settings.PUBLIC_URL = base
+    settings.WECHAT_API_BASE = base + "/simulator/api"
+    settings.WECHAT_OPEN_BASE = base + "/simulator/open"
+    settings.WECHAT_MP_BASE = base + "/simulator/mp"
+    settings.WECHAT_PAY_BASE = base + "/simulator/pay"
+    settings.WELOOP_SIMULATOR_CALLBACK_BASE = base
+    return base

@@ -7,7 +7,9 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_owner_creates_a_store_in_the_console_and_it_shows_on_the_h5(live_server, page, phone, make_merchant):
+def test_owner_creates_a_store_in_the_console_and_it_shows_on_the_h5(
+    simulated_wechat, live_server, page, phone, make_merchant
+):
     # given a merchant with an owner login
     created = make_merchant(
         name="Lanterns Tea", slug="lanterns-tea", owner_username="lantern-owner", owner_password="Lantern-tea-2026"
@@ -41,6 +43,11 @@ def test_owner_creates_a_store_in_the_console_and_it_shows_on_the_h5(live_server
 
     # and a consumer opening the merchant's H5 on a phone sees it, with its hours
     phone.goto(f"{live_server.url}/m/{created.merchant.slug}/")
+    # (inside WeChat the H5 first identifies the visitor through OAuth: the simulator asks who they are)
+    if "/simulator/open/" in phone.url:
+        phone.get_by_test_id("sim-oauth-new-nickname").fill("Visitor")
+        phone.get_by_test_id("sim-oauth-new-user").click()
+        phone.wait_for_url(f"{live_server.url}/m/{created.merchant.slug}/**")
     cards = phone.get_by_test_id("store-card")
     cards.first.wait_for()
     names = phone.get_by_test_id("store-name").all_inner_texts()

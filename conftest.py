@@ -6,8 +6,14 @@ import itertools
 import os
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 _counter = itertools.count(1)
+
+# CI shares two cores with PostgreSQL, Redis and a browser: a per-example deadline would turn a busy
+# machine into a failed property test, and timing is measured by `make bench`, never by tests.
+hypothesis_settings.register_profile("weloop", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("weloop")
 
 
 def pytest_configure(config: pytest.Config) -> None:

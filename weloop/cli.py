@@ -110,6 +110,7 @@ def _print_banner(host: str, port: int, settings: Any) -> None:
         f"  Clerk (phone)      {base}/clerk/",
         f"  Platform operators {base}/platform/",
         f"  API docs           {base}/api/v1/docs",
+        *([f"  WeChat simulator   {base}/simulator/"] if settings.WECHAT_MODE == "simulator" else []),
         f"  Health             {base}/healthz",
     ]
     if Merchant.objects.filter(slug=DEMO_SLUG).exists():

@@ -241,3 +241,12 @@ class SimOutboundMessage(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["user", "kind", "created_at"], name="sim_outbound_user_kind_idx")]
+
+
+# WeChat Pay's records live in their own module; importing them here registers them with Django.
+from weloop.simulator.pay_models import (  # noqa: E402, F401
+    SimPayMerchant,
+    SimPayNotification,
+    SimPayOrder,
+    SimPayRefund,
+)

@@ -3,12 +3,14 @@
 - /simulator/api/cgi-bin/... and /simulator/api/sns/...   = https://api.weixin.qq.com/...
 - /simulator/open/connect/oauth2/authorize                 = https://open.weixin.qq.com/...
 - /simulator/mp/cgi-bin/showqrcode                         = https://mp.weixin.qq.com/...
+- /simulator/pay/v3/...                                     = https://api.mch.weixin.qq.com/v3/...
+- /simulator/pay/wallet and /simulator/pay/scan             the phone's WeChat Pay sheet
 - /simulator/ and /simulator/phone/...                     the consumer phone
 """
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from weloop.simulator.views import cgi, enabled_only, media, oauth_pages, phone, sns
 
@@ -75,4 +77,5 @@ urlpatterns = [
     path("mp/cgi-bin/showqrcode", enabled_only(media.showqrcode), name="showqrcode"),
     path("media/<str:media_id>", enabled_only(media.media), name="media"),
     path("avatar/<str:seed>.svg", enabled_only(media.avatar), name="avatar"),
+    path("pay/", include("weloop.simulator.pay_urls")),
 ]

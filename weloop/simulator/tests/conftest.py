@@ -25,6 +25,8 @@ from weloop.simulator import phone
 from weloop.simulator.accounts import SimAccount, account_for_appid
 from weloop.simulator.models import SimUser
 
+from .pay_support import notify_server, pay_world  # noqa: F401 (the WeChat Pay fixtures)
+
 API = "/simulator/api"
 
 

@@ -18,7 +18,7 @@ from django.utils.functional import Promise
 from weloop.core.db import get_or_not_found
 from weloop.stores.enums import WEEKDAY_NAMES, StoreStatus
 from weloop.stores.models import HoursException, Store
-from weloop.stores.selectors import store_is_open, store_list_public, store_periods
+from weloop.stores.selectors import store_is_open, store_list_public, store_periods, stores_with_open_state
 from weloop.tenants.models import Merchant
 
 AMAP_MARKER_URL = "https://uri.amap.com/marker"
@@ -88,7 +88,8 @@ class StorePage:
 def store_cards(*, merchant: Merchant, moment: datetime) -> list[StoreCard]:
     """The merchant's stores a consumer can visit, as they stand at ``moment``."""
     today = timezone.localtime(moment).date()
-    return [_card(store, moment=moment, today=today) for store in _public_stores(merchant, from_day=today)]
+    stores = stores_with_open_state(_public_stores(merchant, from_day=today), at=moment)
+    return [_card(store, moment=moment, today=today) for store in stores]
 
 
 def store_page(*, merchant: Merchant, store_id: str, moment: datetime) -> StorePage:
@@ -143,7 +144,10 @@ def _card(store: Store, *, moment: datetime, today: date) -> StoreCard:
 def _state(store: Store, moment: datetime) -> str:
     if store.status == StoreStatus.PAUSED:
         return "paused"
-    return "open" if store_is_open(store, at=moment) else "closed"
+    open_now = getattr(store, "open_now", None)  # set for a whole list by stores_with_open_state
+    if open_now is None:
+        open_now = store_is_open(store, at=moment)
+    return "open" if open_now else "closed"
 
 
 def _today_hours(store: Store, today: date) -> TodayHours:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Prefetch, QuerySet
@@ -67,15 +69,42 @@ def store_hours_on(store: Store, day: date) -> list[tuple[time, time]]:
 
 
 def store_is_open(store: Store, at: datetime | None = None) -> bool:
-    if store.status != StoreStatus.ACTIVE:
-        return False
+    """Whether the store is open at ``at`` (now): active, and inside its hours or that day's exception.
+
+    A store that came through ``stores_with_open_state`` answers from that read, without a query.
+    """
+    if at is None and hasattr(store, "open_now"):
+        return bool(store.open_now)
+    return _open_states([store], at)[store.pk]
+
+
+def stores_with_open_state(stores: Iterable[Store], at: datetime | None = None) -> list[Store]:
+    """Set ``open_now`` on every store, with one query for all their recent exceptions.
+
+    Lists call this instead of ``store_is_open`` per row (a query per store). The weekly hours come
+    from the ``opening_hours`` prefetch that ``store_list`` sets up.
+    """
+    stores = list(stores)
+    states = _open_states(stores, at)
+    for store in stores:
+        store.open_now = states[store.pk]  # type: ignore[attr-defined]
+    return stores
+
+
+def _open_states(stores: list[Store], at: datetime | None) -> dict[int, bool]:
     local = timezone.localtime(at or clock.now())
     days = [local.date(), local.date() - timedelta(days=1)]
-    exceptions: dict[date, tuple[time, time] | None] = {
-        e.date: None if e.is_closed else (e.opens, e.closes)  # type: ignore[misc]
-        for e in store_exceptions(store).filter(date__in=days)
-    }
-    return is_open_at(local.replace(tzinfo=None), store_periods(store), exceptions)
+    active = [s for s in stores if s.status == StoreStatus.ACTIVE]
+    exceptions: dict[int, dict[date, tuple[time, time] | None]] = defaultdict(dict)
+    if active:
+        rows = HoursException.objects.filter(merchant_id=active[0].merchant_id, store__in=active, date__in=days)
+        for e in rows:
+            exceptions[e.store_id][e.date] = None if e.is_closed else (e.opens, e.closes)  # type: ignore[assignment]
+    naive = local.replace(tzinfo=None)
+    states = {store.pk: False for store in stores}
+    for store in active:
+        states[store.pk] = is_open_at(naive, store_periods(store), exceptions[store.pk])
+    return states
 
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)

@@ -36,7 +36,9 @@ def list_stores(request: HttpRequest, filters: Query[StoreFilters], page: Query[
     stores = selectors.store_list(
         merchant=merchant_of(request), status=filters.status, city=filters.city, search=filters.q
     )
-    return paginate(stores, page)
+    result = paginate(stores, page)
+    result["items"] = selectors.stores_with_open_state(result["items"])
+    return result
 
 
 @router.post("", response={201: StoreOut}, summary="Create a store")

@@ -60,3 +60,14 @@ browser:
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# Translations (zh_Hans is the UI's default language): list the error messages, extract every string into
+# weloop/locale/zh_Hans/LC_MESSAGES/django.po and compile django.mo (committed: users may lack gettext).
+# Translate the new empty entries in django.po, then run it again; weloop/locale/tests fails until you do.
+.PHONY: messages
+messages: $(RUNTIME_STAMP)
+	@command -v xgettext >/dev/null 2>&1 || { echo "make messages needs GNU gettext (apt-get install gettext)"; exit 1; }
+	$(BIN)/python -m weloop.locale.collect_error_messages
+	$(BIN)/python manage.py makemessages -l zh_Hans -e html,py,txt \
+		--ignore=.venv --ignore=tests --ignore=bench --ignore=var --ignore=docs
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv

@@ -48,7 +48,7 @@ def test_todays_exception_replaces_the_weekly_hours(client, merchant, make_staff
     store_set_exception(merchant=merchant, public_id=store.public_id, day=NOON.date(), is_closed=True)
     _login(client, make_staff, merchant, "clerk")
     with clock.frozen_at(NOON):
-        body = client.get("/clerk/").content.decode()
+        body = client.get("/clerk/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert re.search(r'data-testid="clerk-today-hours">[^<]*closed', body)
     assert 'data-testid="clerk-closed-now"' in body
 

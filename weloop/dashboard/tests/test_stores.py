@@ -104,7 +104,7 @@ def test_create_store_with_bad_coordinates_shows_the_error_and_writes_nothing(cl
 )
 def test_create_store_with_bad_hours_shows_the_error_and_writes_nothing(client, merchant, login_as, hours, message):
     login_as(merchant, "owner")
-    response = client.post("/dashboard/stores/new/", {**VALID, **hours})
+    response = client.post("/dashboard/stores/new/", {**VALID, **hours}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert error_code(response) == "stores.invalid_opening_hours"
     assert message in response.content.decode()

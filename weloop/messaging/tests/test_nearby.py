@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import xmltodict
 from django.conf import settings
+from django.utils import translation
 
 from weloop.core import clock
 from weloop.members.models import MemberTouch
@@ -41,7 +42,8 @@ def stores(merchant, make_store):
 
 
 def _reply(merchant, account, latitude, longitude) -> str:
-    xml = inbound_handle(merchant=merchant, message=parsed(location_xml(account, "o-1", latitude, longitude)))
+    with translation.override("en"):  # replies go out in Chinese by default; these tests read the English source
+        xml = inbound_handle(merchant=merchant, message=parsed(location_xml(account, "o-1", latitude, longitude)))
     return xmltodict.parse(xml)["xml"]["Content"]
 
 

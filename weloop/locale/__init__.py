@@ -1,0 +1,1 @@
+"""Translations (django.po/.mo per language) and the list of error messages makemessages extracts."""

@@ -5,6 +5,8 @@ weloop worker
 weloop migrate
 weloop demo [--quiet]
 weloop merchant create --name NAME --slug SLUG [--json]
+weloop merchant set-pay --slug S --mchid M --apiv3-key K --merchant-private-key-file F --merchant-serial N
+                        --platform-public-key-file F --platform-public-key-id PUB_KEY_ID_…
 weloop merchant list [--json]
 weloop operator create --username U [--password P]
 """
@@ -189,6 +191,7 @@ def cmd_merchant_create(args: argparse.Namespace) -> int:
             print(json.dumps(error.as_dict(), ensure_ascii=False))
         return _fail(f"{error.code}: {error.detail}", code=1)
     wechat = created.wechat
+    pay = _simulated_pay_for(created.merchant) if settings.WECHAT_MODE == "simulator" else None
     result = {
         "name": created.merchant.name,
         "slug": created.merchant.slug,
@@ -209,6 +212,8 @@ def cmd_merchant_create(args: argparse.Namespace) -> int:
         "console_url": f"{settings.PUBLIC_URL}/dashboard/",
         "h5_url": f"{settings.PUBLIC_URL}/m/{created.merchant.slug}/",
     }
+    if pay is not None:
+        result["wechat_pay"] = {"mchid": pay.mchid, "simulated": True}
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return 0
@@ -218,7 +223,16 @@ def cmd_merchant_create(args: argparse.Namespace) -> int:
     for key, value in result["wechat"].items():  # type: ignore[attr-defined]
         print(f"  WeChat {key:<16} {value}")
     print(f"  Callback        {result['callback_url']}")
+    if pay is not None:
+        print(f"  WeChat Pay      mchid {pay.mchid} (simulated)")
     return 0
+
+
+def _simulated_pay_for(merchant: Any) -> Any:
+    """In simulator mode every new merchant can take (simulated) WeChat Pay payments at once."""
+    from weloop.payments.services import pay_settings_create_simulated
+
+    return pay_settings_create_simulated(merchant=merchant, actor="cli")
 
 
 def cmd_merchant_set_wechat(args: argparse.Namespace) -> int:
@@ -250,6 +264,45 @@ def cmd_merchant_set_wechat(args: argparse.Namespace) -> int:
         f"In the WeChat admin (设置与开发 > 基本配置 > 服务器配置) set the URL to "
         f"{settings.PUBLIC_URL}/wechat/{merchant.slug}/callback with the same Token and EncodingAESKey."
     )
+    return 0
+
+
+def _read_key_file(path: str, what: str) -> str:
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"cannot read the {what} file {path!r}: {error}") from None
+
+
+def cmd_merchant_set_pay(args: argparse.Namespace) -> int:
+    _setup_django()
+    from weloop.core.errors import WeloopError
+    from weloop.payments.services import notify_url_for, pay_settings_set
+    from weloop.tenants.selectors import merchant_for_slug
+
+    try:
+        merchant_private_key_pem = _read_key_file(args.merchant_private_key_file, "merchant private key")
+        platform_public_key_pem = _read_key_file(args.platform_public_key_file, "WeChat Pay public key")
+    except ValueError as error:
+        return _fail(str(error))
+    try:
+        merchant = merchant_for_slug(args.slug, require_active=False)
+        pay = pay_settings_set(
+            merchant=merchant,
+            mchid=args.mchid,
+            apiv3_key=args.apiv3_key,
+            merchant_private_key_pem=merchant_private_key_pem,
+            merchant_serial=args.merchant_serial,
+            platform_public_key_pem=platform_public_key_pem,
+            platform_public_key_id=args.platform_public_key_id,
+            actor="cli",
+        )
+    except WeloopError as error:
+        field = error.extra.get("field")
+        return _fail(f"{error.code}: {error.detail}" + (f" ({field})" if field else ""), code=1)
+    print(f"WeChat Pay merchant {pay.mchid} (appid {pay.appid}) connected to {merchant.slug}.")
+    print(f"Notifications arrive at {notify_url_for(merchant)} (it must be https for real WeChat Pay).")
     return 0
 
 
@@ -333,6 +386,15 @@ def build_parser() -> argparse.ArgumentParser:
     wechat.add_argument("--original-id", required=True, help="gh_…")
     wechat.add_argument("--mode", default="safe", choices=["plaintext", "compatible", "safe"])
     wechat.set_defaults(func=cmd_merchant_set_wechat)
+    pay = merchant_sub.add_parser("set-pay", help="connect a real WeChat Pay v3 merchant account")
+    pay.add_argument("--slug", required=True)
+    pay.add_argument("--mchid", required=True, help="the merchant id (商户号), digits")
+    pay.add_argument("--apiv3-key", required=True, help="the 32-character APIv3 key")
+    pay.add_argument("--merchant-private-key-file", required=True, help="apiclient_key.pem")
+    pay.add_argument("--merchant-serial", required=True, help="the serial of the merchant API certificate")
+    pay.add_argument("--platform-public-key-file", required=True, help="the WeChat Pay public key (pub_key.pem)")
+    pay.add_argument("--platform-public-key-id", required=True, help="PUB_KEY_ID_…")
+    pay.set_defaults(func=cmd_merchant_set_pay)
     listing = merchant_sub.add_parser("list", help="list merchants")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_merchant_list)

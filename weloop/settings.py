@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "weloop.stores",
     "weloop.catalog",
     "weloop.inventory",
+    "weloop.payments",
     "weloop.members",
     "weloop.messaging",
     "weloop.gateway",

@@ -2,6 +2,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from weloop.core import views as core_views
+from weloop.gateway import pay_views as gateway_pay_views
 from weloop.gateway import views as gateway_views
 
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("platform/", include("weloop.platform_console.urls")),
     path("api/v1/", include("weloop.api.urls")),
     path("wechat/<slug:merchant_slug>/callback", gateway_views.callback, name="wechat_callback"),
+    path("pay/wechat/<slug:merchant_slug>/notify", gateway_pay_views.notify, name="wechatpay_notify"),
     path("simulator/", include("weloop.simulator.urls")),
 ]
 

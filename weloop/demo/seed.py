@@ -19,6 +19,7 @@ from weloop.core import clock
 from weloop.members import services as members
 from weloop.members.enums import QrCodeKind, TouchKind
 from weloop.messaging.services import ReplyInput, RuleInput, greeting_set, menu_save, rule_create
+from weloop.payments.services import pay_settings_create_simulated
 from weloop.simulator.accounts import SimAccount, account_for_appid
 from weloop.simulator.qrcodes import qr_create
 from weloop.stores.models import Store
@@ -174,12 +175,19 @@ def seed_members(ctx: DemoContext) -> None:
     )
 
 
+def seed_pay(ctx: DemoContext) -> None:
+    """Simulated WeChat Pay: the demo takes payments in the simulator's wallet."""
+    if settings.WECHAT_MODE == "simulator":
+        pay_settings_create_simulated(merchant=ctx.merchant, actor="demo")
+
+
 # Each step: (label, function). Later capabilities append theirs.
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("stores", seed_stores),
     ("staff", seed_staff),
     ("api key", seed_api_key),
     ("members", seed_members),
+    ("pay", seed_pay),
 ]
 
 

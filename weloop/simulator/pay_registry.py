@@ -6,18 +6,34 @@ pair WeChat signs with. The simulator keeps that record in ``SimPayMerchant`` ro
 ``pay_merchant_register``: whoever creates simulated pay credentials for a merchant (with
 ``weloop.wechat.pay.generate_simulated_pay_credentials``) registers the WeChat side here.
 
-Every read goes through ``pay_merchants`` / ``pay_merchant_for``, so that the source can change in
-one place: once the platform's payments app stores simulated credentials itself (its settings rows
-marked as simulated, holding the platform private key it generated), these two functions read those
-rows instead, as ``weloop.simulator.accounts`` reads ``tenants.WechatAccount`` for the OA side.
+Every read goes through ``pay_merchants`` / ``pay_merchant_for``, which read two sources:
+
+- the platform's own ``payments.PaySettings`` rows marked ``is_simulated=True`` (every merchant gets
+  one in simulator mode): the keys come from the row, including the platform private key the
+  platform generated for us to sign with (``simulator_platform_private_key_pem``); the name is the
+  merchant's; notifications go to ``WELOOP_SIMULATOR_CALLBACK_BASE`` when set (as for the OA
+  callback), else to the notify_url as given. Reading these rows across merchants is deliberate,
+  as ``weloop.simulator.accounts`` reads ``tenants.WechatAccount``: WeChat Pay knows every merchant.
+- ``SimPayMerchant`` rows registered with ``pay_merchant_register`` (the simulator's own tests).
+
+A PaySettings row wins when both know an mchid.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.db.models import QuerySet
+
+from weloop.payments.models import PaySettings
 from weloop.simulator.pay_models import SimPayMerchant
-from weloop.wechat.pay_crypto import validate_apiv3_key, validate_private_key_pem, validate_public_key_pem
+from weloop.wechat.pay_crypto import (
+    public_key_of,
+    validate_apiv3_key,
+    validate_private_key_pem,
+    validate_public_key_pem,
+)
 
 
 @dataclass(frozen=True)
@@ -50,12 +66,38 @@ def _to_merchant(row: SimPayMerchant) -> PayMerchant:
     )
 
 
+def _simulated_settings() -> QuerySet[PaySettings]:  # the cross-tenant read (see the module docstring)
+    return PaySettings.objects.filter(is_simulated=True).exclude(simulator_platform_private_key_pem="")
+
+
+def _from_settings(row: PaySettings) -> PayMerchant:
+    return PayMerchant(
+        mchid=row.mchid,
+        appid=row.appid,
+        name=row.merchant.name,
+        apiv3_key=row.apiv3_key,
+        merchant_public_key_pem=public_key_of(row.merchant_private_key_pem),
+        merchant_serial=row.merchant_serial,
+        platform_private_key_pem=row.simulator_platform_private_key_pem,
+        platform_public_key_id=row.platform_public_key_id,
+        notify_base=(getattr(settings, "WELOOP_SIMULATOR_CALLBACK_BASE", "") or "").rstrip("/"),
+    )
+
+
 def pay_merchants() -> list[PayMerchant]:
-    return [_to_merchant(row) for row in SimPayMerchant.objects.order_by("mchid")]
+    found = {row.mchid: _from_settings(row) for row in _simulated_settings().select_related("merchant")}
+    for row in SimPayMerchant.objects.order_by("mchid"):
+        found.setdefault(row.mchid, _to_merchant(row))
+    return sorted(found.values(), key=lambda merchant: merchant.mchid)
 
 
 def pay_merchant_for(mchid: str) -> PayMerchant | None:
-    row = SimPayMerchant.objects.filter(mchid=mchid).first() if mchid else None
+    if not mchid:
+        return None
+    simulated = _simulated_settings().select_related("merchant").filter(mchid=mchid).order_by("id").first()
+    if simulated is not None:
+        return _from_settings(simulated)
+    row = SimPayMerchant.objects.filter(mchid=mchid).first()
     return _to_merchant(row) if row else None
 
 

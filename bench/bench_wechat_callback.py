@@ -20,7 +20,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from bench.harness import http_load, running_server, write_report
+from bench.harness import http_load, running_server, write_report, wrk_available, wrk_load
 
 PG_URL = os.environ.get("WELOOP_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/weloop_bench")
 WORKERS, THREADS, CONCURRENCY, DURATION = 2, 4, 16, 8.0
@@ -70,20 +70,20 @@ def _prepare(account: dict, mode: str, count: int) -> list[tuple[str, bytes]]:
 
 
 def _measure(base: str, prepared: list[tuple[str, bytes]], *, duplicates: bool) -> dict:
+    """Distinct: every request a new MsgId. Duplicates: the same 2,000 already-delivered messages again."""
+    if wrk_available():
+        return wrk_load(
+            base, [("POST", path, body) for path, body in prepared], duration=DURATION, connections=CONCURRENCY
+        )
     headers = {"Content-Type": "text/xml"}
+    counter = iter(range(len(prepared)))
 
     def request(i: int):
-        index = (i // 1_000_000 * 7919 + i % 1_000_000) % len(prepared) if duplicates else _next()
+        index = i % len(prepared) if duplicates else next(counter)
         path, body = prepared[index]
         return "POST", path, body, headers
 
-    counter = iter(range(len(prepared)))
-
-    def _next() -> int:
-        return next(counter)
-
-    result = http_load(base, request, concurrency=CONCURRENCY, duration=DURATION).summary()
-    return result
+    return http_load(base, request, concurrency=CONCURRENCY, duration=DURATION).summary()
 
 
 def _run_on(database_url: str | None, label: str) -> dict:
@@ -96,8 +96,9 @@ def _run_on(database_url: str | None, label: str) -> dict:
             for mode in ("plaintext", "safe"):
                 account = _account(database_url or f"sqlite:///{tmp}/weloop.sqlite3", tmp, mode)
                 prepared = _prepare(account, mode, PREPARED)
-                figures[f"{label}_{mode}_distinct"] = _measure(base, prepared, duplicates=False)
-                figures[f"{label}_{mode}_duplicates"] = _measure(base, prepared[:2000], duplicates=True)
+                figures[f"{label}_{mode}_distinct"] = _measure(base, prepared[2000:], duplicates=False)
+                _measure(base, prepared[:2000], duplicates=False)  # deliver them once…
+                figures[f"{label}_{mode}_duplicates"] = _measure(base, prepared[:2000], duplicates=True)  # …then again
     return figures
 
 
@@ -106,10 +107,10 @@ def run() -> None:
     figures.update(_run_on(None, "sqlite"))
     goal_checks = {
         key: {
-            "p99_ok": value["p99_ms"] <= GOALS["p99_ms_max"],
+            "p99_ok": (value["p99_ms"] or float("inf")) <= GOALS["p99_ms_max"],
+            "none_over_5s": (value.get("max_ms") or float("inf")) <= GOALS["max_ms_max"],
             "throughput_ok": value["requests_per_second"] >= GOALS["messages_per_second_min"],
             "ratio_throughput_to_goal": round(value["requests_per_second"] / GOALS["messages_per_second_min"], 2),
-            "under_5s": value["max_ms"] <= GOALS["max_ms_max"],
         }
         for key, value in figures.items()
     }

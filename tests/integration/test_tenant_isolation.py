@@ -41,8 +41,13 @@ def _kwarg_models() -> dict[str, type]:
 
 
 def _object_value(model: type, merchant) -> str:
+    """The victim's object as URLs name it: the field URL_KWARG names (``order_no``), else public_id, else pk."""
     obj = model.objects.for_merchant(merchant).order_by("pk").first()
     assert obj is not None, f"the demo data has no {model.__name__}: add one to weloop/demo/seed.py"
+    field_names = {f.name for f in model._meta.concrete_fields}
+    named_field = getattr(model, "URL_KWARG", "")
+    if named_field in field_names:
+        return str(getattr(obj, named_field))
     return str(obj.public_id if hasattr(obj, "public_id") else obj.pk)
 
 

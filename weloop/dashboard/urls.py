@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from weloop.dashboard.views import api_keys, home, members, outbox, qrcodes, service_account, staff, stores, wechat
+from weloop.dashboard.views import (
+    api_keys,
+    catalog,
+    home,
+    members,
+    outbox,
+    qrcodes,
+    service_account,
+    staff,
+    stores,
+    wechat,
+)
 
 app_name = "dashboard"
 
@@ -66,4 +77,23 @@ urlpatterns = [
     ),
     path("service-account/greeting/", service_account.service_account_greeting, name="service_account_greeting"),
     path("messages/", service_account.message_log, name="message_log"),
+    # catalog: products, SKUs, store prices, categories, CSV import and export
+    path("products/", catalog.product_list, name="product_list"),
+    path("products/new/", catalog.product_create, name="product_create"),
+    path("products/export.csv", catalog.product_export, name="product_export"),
+    path("products/import/", catalog.product_import, name="product_import"),
+    path("products/import/<str:import_job_id>/", catalog.product_import_job, name="product_import_job"),
+    path(
+        "products/import/<str:import_job_id>/progress/",
+        catalog.product_import_progress,
+        name="product_import_progress",
+    ),
+    path("products/<str:product_id>/", catalog.product_detail, name="product_detail"),
+    path("products/<str:product_id>/edit/", catalog.product_edit, name="product_edit"),
+    path("products/<str:product_id>/status/", catalog.product_set_status, name="product_set_status"),
+    path("products/<str:product_id>/skus/", catalog.sku_create, name="sku_create"),
+    path("skus/<str:sku_id>/edit/", catalog.sku_edit, name="sku_edit"),
+    path("skus/<str:sku_id>/store-price/", catalog.sku_store_price, name="sku_store_price"),
+    path("categories/", catalog.category_list, name="category_list"),
+    path("categories/<str:category_id>/delete/", catalog.category_delete, name="category_delete"),
 ]

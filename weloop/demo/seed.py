@@ -15,10 +15,20 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from weloop.catalog import services as catalog
+from weloop.catalog.imports import catalog_import_start
+from weloop.catalog.models import Sku
 from weloop.core import clock
+from weloop.inventory import services as inventory
+from weloop.inventory.calculations import sku_subject
+from weloop.inventory.enums import PoolKind
 from weloop.members import services as members
 from weloop.members.enums import QrCodeKind, TouchKind
+from weloop.members.models import Member
 from weloop.messaging.services import ReplyInput, RuleInput, greeting_set, menu_save, rule_create
+from weloop.orders import services as orders
+from weloop.orders.models import Order
+from weloop.payments.models import Payment, PaymentLedgerEntry, Refund
 from weloop.payments.services import pay_settings_create_simulated
 from weloop.simulator.accounts import SimAccount, account_for_appid
 from weloop.simulator.qrcodes import qr_create
@@ -181,6 +191,201 @@ def seed_pay(ctx: DemoContext) -> None:
         pay_settings_create_simulated(merchant=ctx.merchant, actor="demo")
 
 
+# --- catalog: a bakery-café menu, prices in fen, stock per store --------------------------------
+
+# (category, name, kind, description, option names, [(code, options, price_fen, list_price_fen)])
+DEMO_PRODUCTS = [
+    ("面包", "法式可颂", "physical", "每日现烤，黄油层层酥脆。", [], [("BR-CROISSANT", {}, 1200, None)]),
+    ("面包", "全麦吐司", "physical", "100% 全麦粉，整条切片。", [], [("BR-TOAST-WW", {}, 1880, 2200)]),
+    ("面包", "肉松小贝", "physical", "咸甜肉松，奶油夹心。", [], [("BR-PORKFLOSS", {}, 990, None)]),
+    (
+        "蛋糕",
+        "草莓奶油蛋糕",
+        "physical",
+        "当季草莓，动物奶油。提前一天预订。",
+        ["尺寸"],
+        [("CK-STRAW-6", {"尺寸": "6寸"}, 16800, None), ("CK-STRAW-8", {"尺寸": "8寸"}, 22800, None)],
+    ),
+    (
+        "蛋糕",
+        "巧克力慕斯",
+        "physical",
+        "70% 黑巧克力。",
+        ["尺寸"],
+        [("CK-CHOC-6", {"尺寸": "6寸"}, 15800, None), ("CK-CHOC-8", {"尺寸": "8寸"}, 21800, None)],
+    ),
+    (
+        "咖啡",
+        "拿铁",
+        "physical",
+        "意式浓缩加鲜牛奶。",
+        ["杯型", "温度"],
+        [
+            ("CF-LATTE-M-HOT", {"杯型": "中杯", "温度": "热"}, 2800, None),
+            ("CF-LATTE-M-ICE", {"杯型": "中杯", "温度": "冰"}, 2800, None),
+            ("CF-LATTE-L-HOT", {"杯型": "大杯", "温度": "热"}, 3200, None),
+            ("CF-LATTE-L-ICE", {"杯型": "大杯", "温度": "冰"}, 3200, None),
+        ],
+    ),
+    (
+        "咖啡",
+        "美式咖啡",
+        "physical",
+        "单一产地豆。",
+        ["杯型", "温度"],
+        [
+            ("CF-AMER-M-HOT", {"杯型": "中杯", "温度": "热"}, 2200, None),
+            ("CF-AMER-M-ICE", {"杯型": "中杯", "温度": "冰"}, 2200, None),
+            ("CF-AMER-L-HOT", {"杯型": "大杯", "温度": "热"}, 2600, None),
+            ("CF-AMER-L-ICE", {"杯型": "大杯", "温度": "冰"}, 2600, None),
+        ],
+    ),
+    (
+        "礼盒",
+        "储值卡充值",
+        "virtual",
+        "充值到会员储值卡，到账后以兑换码形式发放。",
+        ["面额"],
+        [("GC-TOPUP-100", {"面额": "100元"}, 10000, None), ("GC-TOPUP-200", {"面额": "200元"}, 19000, 20000)],
+    ),
+]
+
+# A CSV the demo imports in the queue, so the console's import history has a job to show.
+DEMO_IMPORT_CSV = (
+    "product_name,category,kind,description,sku_code,options,price,list_price,weight_g,active\n"
+    "中秋月饼礼盒,礼盒,physical,六只装,GB-MOONCAKE-6,,198.00,238.00,900,yes\n"
+)
+
+
+def seed_catalog(ctx: DemoContext) -> None:
+    """Categories, products with SKUs and options, a store price, and stock in every store."""
+    merchant = ctx.merchant
+    categories = {
+        name: catalog.category_create(merchant=merchant, name=name, position=i)
+        for i, name in enumerate(["面包", "蛋糕", "咖啡", "礼盒"])
+    }
+    skus = []
+    for category, name, kind, description, option_names, sku_rows in DEMO_PRODUCTS:
+        data = catalog.ProductInput(
+            name=name,
+            kind=kind,
+            description=description,
+            category_id=categories[category].public_id,
+            option_names=option_names,
+        )
+        product = catalog.product_create(merchant=merchant, data=data, actor="demo")
+        for code, options, price, list_price in sku_rows:
+            sku_data = catalog.SkuInput(code=code, price_fen=price, options=options, list_price_fen=list_price)
+            skus.append(
+                catalog.sku_create(merchant=merchant, product_id=product.public_id, data=sku_data, actor="demo")
+            )
+        catalog.product_set_status(merchant=merchant, product_id=product.public_id, status="active", actor="demo")
+    # Lattes cost 2 yuan more at the COCO Park flagship: a store price override.
+    for sku in skus:
+        if sku.code.startswith("CF-LATTE"):
+            catalog.store_price_set(
+                merchant=merchant,
+                sku_id=sku.public_id,
+                store=ctx.stores[0],
+                price_fen=sku.price_fen + 200,
+                actor="demo",
+            )
+    _seed_stock(ctx, [sku for sku in skus if sku.product.kind == "physical"])
+    catalog_import_start(merchant=merchant, data=DEMO_IMPORT_CSV.encode(), filename="demo-import.csv", actor="demo")
+
+
+def _seed_stock(ctx: DemoContext, skus: list) -> None:
+    """Each store stocks every physical SKU; the 8-inch cakes are sold out everywhere but 福田."""
+    for i, store in enumerate(ctx.stores):
+        location = inventory.location_for_store(merchant=ctx.merchant, store=store)
+        for j, sku in enumerate(skus):
+            units = 0 if sku.code.endswith("-8") and i > 0 else 5 + (i * 7 + j * 3) % 20
+            pool, _ = inventory.capacity_pool_get_or_create(
+                merchant=ctx.merchant, kind=PoolKind.GOODS_STOCK, subject=sku_subject(sku.public_id), location=location
+            )
+            inventory.capacity_set_available(
+                merchant=ctx.merchant, pool=pool, available=units, reason="demo stocktake", actor="demo"
+            )
+
+
+# --- orders: a paid pickup, a shipped delivery with tracking, one waiting for payment -----------
+
+
+def seed_orders(ctx: DemoContext) -> None:
+    """Three orders of demo followers, through the orders services; skipped without members (live mode)."""
+    merchant = ctx.merchant
+    buyers = list(Member.objects.for_merchant(merchant).order_by("id")[:3])
+    if len(buyers) < 3:
+        return
+    clerk = StaffMember.objects.for_merchant(merchant).get(user__username="demo-clerk")
+    sku = {s.code: s for s in Sku.objects.for_merchant(merchant)}
+    # A clerk takes a valet pickup order and is paid in cash at the counter.
+    pickup = orders.order_valet_create(
+        merchant=merchant,
+        staff=clerk,
+        member_openid=buyers[0].openid,
+        lines=[
+            orders.LineInput(sku["BR-CROISSANT"].public_id, 2),
+            orders.LineInput(sku["CF-LATTE-M-HOT"].public_id, 1),
+        ],
+        fulfilment=orders.Fulfilment(type="pickup", store=ctx.stores[0]),
+        note="少糖",
+    )
+    _pay_at_counter(merchant, pickup, clerk)
+    # Home delivery from the central warehouse, paid, shipped and on its way.
+    warehouse = inventory.location_create(merchant=merchant, name="中央仓 Central warehouse")
+    toast = sku["BR-TOAST-WW"]
+    inventory.capacity_pool_get_or_create(
+        merchant=merchant,
+        kind=PoolKind.GOODS_STOCK,
+        subject=sku_subject(toast.public_id),
+        location=warehouse,
+        initial_capacity=30,
+        actor="demo",
+    )
+    address = orders.Address(
+        name="老王", phone="13800138000", city="深圳市", district="南山区", detail="科苑南路 2666 号"
+    )
+    delivery = orders.checkout_place(
+        merchant=merchant,
+        member=buyers[2],
+        lines=[orders.LineInput(toast.public_id, 2)],
+        fulfilment=orders.Fulfilment(type="delivery", address=address),
+        actor="demo",
+    )
+    _pay_at_counter(merchant, delivery, clerk)
+    shipment = orders.order_ship(
+        merchant=merchant, order=delivery, carrier="顺丰速运", tracking_no="SF1000000001", actor="demo"
+    )
+    orders.shipment_add_tracking_event(
+        merchant=merchant,
+        shipment=shipment,
+        at=clock.now() - timedelta(hours=2),
+        description="已揽收",
+        location="深圳南山",
+    )
+    # An order still waiting for payment (it expires after the payment window).
+    orders.checkout_place(
+        merchant=merchant,
+        member=buyers[1],
+        lines=[orders.LineInput(sku["CF-AMER-M-HOT"].public_id, 1)],
+        fulfilment=orders.Fulfilment(type="pickup", store=ctx.stores[1]),
+        actor="demo",
+    )
+
+
+def _pay_at_counter(merchant: Merchant, order: Order, clerk: StaffMember) -> None:
+    payment = orders.order_record_offline_payment(merchant=merchant, order=order, method="offline_cash", staff=clerk)
+    # Applied now, as the outbox handler would: the next demo step (shipping) needs a paid order.
+    orders.order_apply_payment(
+        merchant=merchant,
+        order_no=order.order_no,
+        payment_id=payment.public_id,
+        amount_fen=payment.amount_fen,
+        actor="demo",
+    )
+
+
 # Each step: (label, function). Later capabilities append theirs.
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("stores", seed_stores),
@@ -188,12 +393,19 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("api key", seed_api_key),
     ("members", seed_members),
     ("pay", seed_pay),
+    ("catalog", seed_catalog),
+    ("orders", seed_orders),
 ]
 
 
 def demo_reset() -> None:
     """Remove the demo merchants and the demo operator (and only them)."""
-    Merchant.objects.filter(slug__in=[DEMO_SLUG, DEMO_PENDING_SLUG]).delete()
+    demo_merchants = Merchant.objects.filter(slug__in=[DEMO_SLUG, DEMO_PENDING_SLUG])
+    # Money records are PROTECTed from cascades (a real merchant's payments are never deleted by
+    # accident): the demo's own go first, ledger before refunds before payments.
+    for money_model in (PaymentLedgerEntry, Refund, Payment):
+        money_model.objects.filter(merchant__in=demo_merchants).delete()
+    demo_merchants.delete()
     usernames = [s[0] for s in STAFF] + [DEMO_OPERATOR, f"{DEMO_PENDING_SLUG}-owner"]
     get_user_model().objects.filter(username__in=usernames).delete()
 

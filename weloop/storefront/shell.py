@@ -48,6 +48,7 @@ class Tab:
 TABS = (
     Tab("home", _("Home"), "storefront:home"),
     Tab("stores", _("Stores"), "storefront:store_list"),
+    Tab("products", _("Products"), "storefront:product_list"),
     Tab("me", _("Me"), "storefront:me"),  # signs the visitor in through WeChat (identity.member_required)
 )
 

@@ -31,6 +31,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "qrcodes.manage": _MANAGERS,
     "service_account.manage": _MANAGERS,
     "messages.view": _MANAGERS | {StaffRole.SERVICE_AGENT},
+    # The catalog: managers shape it; a store manager reads it (prices, stock in the stores).
+    "catalog.manage": _MANAGERS,
+    "catalog.view": _MANAGERS | {StaffRole.STORE_MANAGER},
 }
 
 # Permissions that a store assignment narrows to the assigned stores.

@@ -45,7 +45,7 @@ class ProductFilterForm(forms.Form):
 
     def __init__(self, *args: Any, categories: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category_id"].choices = [("", _("All")), *categories]
+        self.fields["category_id"].choices = [("", _("All")), *categories]  # type: ignore[attr-defined]
         _tag(self, "product-filter")
 
 
@@ -73,7 +73,7 @@ class ProductForm(forms.Form):
 
     def __init__(self, *args: Any, categories: list[tuple[str, str]], editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category_id"].choices = [("", _("No category")), *categories]
+        self.fields["category_id"].choices = [("", _("No category")), *categories]  # type: ignore[attr-defined]
         if editing:  # the kind of a product never changes
             del self.fields["kind"]
         _tag(self, "product")
@@ -142,7 +142,7 @@ class CategoryForm(forms.Form):
 
     def __init__(self, *args: Any, categories: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent_id"].choices = [("", _("(top level)")), *categories]
+        self.fields["parent_id"].choices = [("", _("(top level)")), *categories]  # type: ignore[attr-defined]
         _tag(self, "category")
 
 

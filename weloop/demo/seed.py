@@ -274,7 +274,7 @@ def seed_catalog(ctx: DemoContext) -> None:
             option_names=option_names,
         )
         product = catalog.product_create(merchant=merchant, data=data, actor="demo")
-        for code, options, price, list_price in sku_rows:
+        for code, options, price, list_price in sku_rows:  # type: ignore[attr-defined]
             sku_data = catalog.SkuInput(code=code, price_fen=price, options=options, list_price_fen=list_price)
             skus.append(
                 catalog.sku_create(merchant=merchant, product_id=product.public_id, data=sku_data, actor="demo")

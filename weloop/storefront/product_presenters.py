@@ -126,7 +126,8 @@ def product_page(*, merchant: Merchant, product_id: str, chosen: dict[int, str])
 
 def _default_offer(offers: list[SkuOffer], stock: dict[str, int]) -> SkuOffer | None:
     in_stock = [o for o in offers if stock.get(o.sku.public_id, 0) > 0]
-    return (in_stock or offers or [None])[0]
+    candidates = in_stock or offers
+    return candidates[0] if candidates else None
 
 
 def _option_groups(names: list[str], offers: list[SkuOffer], selected: list[str]) -> list[OptionGroup]:

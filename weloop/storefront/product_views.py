@@ -30,5 +30,5 @@ def product_detail(request: HttpRequest, product_id: str) -> HttpResponse:
         for key, value in request.GET.items()
         if key[:1] == "o" and key[1:].isdigit() and len(key) <= 3
     }
-    page = product_page(merchant=request.merchant, product_id=product_id, chosen=chosen)  # type: ignore[attr-defined]
+    page = product_page(merchant=request.merchant, product_id=product_id, chosen=chosen)  # type: ignore[attr-defined,arg-type]
     return render_page(request, "storefront/product_detail.html", {"page": page}, tab="products")

@@ -57,7 +57,7 @@ class CategoryOut(Schema):
 
     @staticmethod
     def resolve_parent_id(obj: Category) -> str | None:
-        return obj.parent.public_id if obj.parent_id else None
+        return obj.parent.public_id if obj.parent else None
 
     @staticmethod
     def resolve_path(obj: Category) -> str:
@@ -152,7 +152,7 @@ class ProductSummaryOut(Schema):
 
     @staticmethod
     def resolve_category_id(obj: Product) -> str | None:
-        return obj.category.public_id if obj.category_id else None
+        return obj.category.public_id if obj.category else None
 
     @staticmethod
     def resolve_sku_count(obj: Product) -> int:
@@ -231,7 +231,7 @@ def product_out(detail: ProductDetail, *, store: Any, stock: dict[str, dict[str,
         "description": product.description,
         "kind": product.kind,
         "status": product.status,
-        "category_id": product.category.public_id if product.category_id else None,
+        "category_id": product.category.public_id if product.category else None,
         "category_path": detail.category_path,
         "option_names": product.option_names,
         "allows_delivery": product.allows_delivery,

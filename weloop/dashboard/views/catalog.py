@@ -143,7 +143,7 @@ def _detail_page(
 
 def _status_targets(product: Product) -> list[tuple[str, str]]:
     allowed = PRODUCT.allowed_from(product.status)
-    return [(value, label) for value, label in ProductStatus.choices if value in allowed]
+    return [(value, str(label)) for value, label in ProductStatus.choices if value in allowed]
 
 
 @staff_view("catalog.view")
@@ -199,7 +199,7 @@ def product_edit(request: HttpRequest, product_id: str) -> HttpResponse:
         initial = {
             "name": product.name,
             "description": product.description,
-            "category_id": product.category.public_id if product.category_id else "",
+            "category_id": product.category.public_id if product.category else "",
             "option_names": ", ".join(product.option_names),
             "allows_delivery": product.allows_delivery,
             "allows_pickup": product.allows_pickup,

@@ -117,15 +117,15 @@ def order_payload(order: Order) -> dict[str, Any]:
         "fulfilment_type": order.fulfilment_type,
         "total_fen": order.total_fen,
         "refunded_fen": order.refunded_fen,
-        "store_id": order.store.public_id if order.store_id else None,
+        "store_id": order.store.public_id if order.store else None,
         "attribution": _attribution_of(order),
     }
 
 
 def _attribution_of(order: Order) -> dict[str, Any]:
     return {
-        "source_store": order.source_store.public_id if order.source_store_id else None,
-        "guide": order.guide.public_id if order.guide_id else None,
+        "source_store": order.source_store.public_id if order.source_store else None,
+        "guide": order.guide.public_id if order.guide else None,
         "qr_scene": order.qr_scene,
         "channel": order.channel,
     }

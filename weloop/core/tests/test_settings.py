@@ -19,7 +19,10 @@ GOOD_SECRET = secrets.token_urlsafe(50)
 
 
 def _env(data_dir: Path, **overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WELOOP_") and k != "DJANGO_SETTINGS_MODULE"}
+    # A clean deployment environment: nothing of this test run's own settings (the browser tests set
+    # DJANGO_ALLOW_ASYNC_UNSAFE for Playwright, which check --deploy rightly warns about).
+    inherited = {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WELOOP_") and k not in inherited}
     env.update({"WELOOP_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "weloop.settings", **overrides})
     return env
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
+from tests.races import race as _race
 from weloop.core import events
 from weloop.core.errors import ConcurrentModification, InvalidTransition
 from weloop.core.events import deliver_due, publish, subscribe
@@ -46,29 +46,6 @@ def count_second(event):
         runs[("second", event.pk)] += 1
 
 
-def _race(work: Callable[[int], object], threads: int = THREADS) -> list[object]:
-    """Run ``work(i)`` in ``threads`` threads released together; return results or exceptions."""
-    barrier = threading.Barrier(threads)
-    results: list[object] = [None] * threads
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Exception as exc:  # collected and asserted on by the test
-            results[i] = exc
-        finally:
-            connection.close()  # each thread has its own connection; leave none open
-
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
-    assert not any(w.is_alive() for w in workers), "a racing thread hung"
-    return results
-
-
 def _outcomes(results: list[object]) -> Counter[str]:
     return Counter("ok" if not isinstance(r, Exception) else type(r).__name__ for r in results)
 
@@ -84,7 +61,7 @@ def test_racing_state_transitions_on_one_row_apply_exactly_once():
             time.sleep(0.2)  # hold the row lock while the others queue behind it
         return "ok"
 
-    results = _race(approve)
+    results = _race(approve, THREADS)
 
     outcomes = _outcomes(results)
     assert outcomes["ok"] == 1, results
@@ -104,7 +81,7 @@ def test_racing_merchant_set_status_calls_suspend_exactly_once(monkeypatch):
         merchant_set_status(merchant=merchant, status=MerchantStatus.SUSPENDED, actor=f"op-{i}")
         return "ok"
 
-    results = _race(suspend)
+    results = _race(suspend, THREADS)
 
     # select_for_update queues the callers; each later one sees "suspended" and is refused
     assert _outcomes(results) == Counter({"ok": 1, "InvalidTransition": THREADS - 1}), results
@@ -122,7 +99,7 @@ def test_concurrent_workers_run_each_delivery_exactly_once(monkeypatch):
     assert deliveries.count() == 50
 
     # when several workers sweep at the same moment
-    results = _race(lambda i: deliver_due())
+    results = _race(lambda i: deliver_due(), THREADS)
 
     # then every handler ran exactly once per event, and every delivery is done after one attempt
     assert all(isinstance(r, int) for r in results), results
@@ -141,7 +118,7 @@ def test_concurrent_workers_after_a_failure_retry_once(monkeypatch):
     event = publish(merchant=merchant, name=COUNTED, payload={})
     OutboxDelivery.objects.filter(event=event).update(attempts=1, last_error="earlier failure")
 
-    results = _race(lambda i: deliver_due())
+    results = _race(lambda i: deliver_due(), THREADS)
 
     assert sum(results) == 2, results
     assert runs == Counter({("first", event.pk): 1, ("second", event.pk): 1})

@@ -7,15 +7,13 @@ Run with: DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/pytes
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.db.models import Count
 
+from tests.races import race
 from weloop.core import clock
 from weloop.core.errors import WeloopError
 from weloop.inventory.combining import ClaimedHold, CombiningClaimer
@@ -30,29 +28,6 @@ from weloop.inventory.services import (
 )
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-def race(work: Callable[[int], object], threads: int) -> list[object]:
-    """Run ``work(i)`` in ``threads`` threads released together; return results or exceptions."""
-    barrier = threading.Barrier(threads)
-    results: list[object] = [None] * threads
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Exception as exc:  # collected and asserted on by the test
-            results[i] = exc
-        finally:
-            connection.close()  # each thread has its own connection; leave none open
-
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not any(w.is_alive() for w in workers), "a racing thread hung"
-    return results
 
 
 def no_duplicate_buyers(pool) -> bool:

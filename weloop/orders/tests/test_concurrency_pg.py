@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
-from django.db import connection
 
+from tests.races import race
 from weloop.core.errors import WeloopError
 from weloop.inventory.models import Hold
 from weloop.inventory.selectors import ledger_balance, pool_balance
@@ -17,29 +15,6 @@ from weloop.orders.models import Order
 from weloop.orders.services import Fulfilment, LineInput
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-def race(work: Callable[[int], object], threads: int) -> list[object]:
-    """Run ``work(i)`` in ``threads`` threads released together; return results or exceptions."""
-    barrier = threading.Barrier(threads)
-    results: list[object] = [None] * threads
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Exception as exc:  # collected and asserted on by the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not any(w.is_alive() for w in workers), "a racing thread hung"
-    return results
 
 
 def test_twenty_buyers_checking_out_the_last_five_units_make_five_orders(merchant, make_member, sku, stock, delivery):

@@ -6,13 +6,11 @@ Run with: DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/pytes
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
-from django.db import connection
 
+from tests.races import race
 from weloop.core.errors import WeloopError
 from weloop.core.models import OutboxEvent
 from weloop.payments.enums import PaymentStatus
@@ -28,29 +26,6 @@ from weloop.payments.services import (
 from .conftest import new_reference, pay_in_simulator, seal, transaction_resource
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-def race(work: Callable[[int], object], threads: int) -> list[object]:
-    """Run ``work(i)`` in ``threads`` threads released together; return results or exceptions."""
-    barrier = threading.Barrier(threads)
-    results: list[object] = [None] * threads
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Exception as exc:  # collected and asserted on by the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not any(w.is_alive() for w in workers), "a racing thread hung"
-    return results
 
 
 def codes(results: list[object]) -> Counter:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -43,11 +44,11 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render_error(request, CsrfFailed(extra={"reason": reason}))
 
 
-def _status_error(error: WeloopError) -> type:
+def _status_error(error: WeloopError) -> Callable[..., HttpResponse]:
     def view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
         return render_error(request, error)
 
-    return view  # type: ignore[return-value]
+    return view
 
 
 bad_request = _status_error(ValidationFailed("The request is malformed."))

@@ -28,14 +28,6 @@ FUTIAN = ("22.543096", "114.057865")
 PENDING = (DeliveryStatus.QUEUED, DeliveryStatus.DELIVERING)
 
 
-@pytest.fixture
-def wechat_is_the_simulator(settings, live_server):
-    settings.WECHAT_API_BASE = live_server.url + "/simulator/api"
-    settings.WECHAT_MP_BASE = live_server.url + "/simulator/mp"
-    settings.WELOOP_SIMULATOR_CALLBACK_BASE = live_server.url
-    return live_server.url
-
-
 def _delivered(delivery: SimDelivery, timeout: float = 15) -> SimDelivery:
     """Wait for the simulator's push pool to deliver (it pushes from its own threads, as WeChat does)."""
     deadline = time.monotonic() + timeout
@@ -47,7 +39,7 @@ def _delivered(delivery: SimDelivery, timeout: float = 15) -> SimDelivery:
     raise AssertionError(f"delivery {delivery.pk} still {delivery.status} after {timeout} s")
 
 
-def test_store_qr_follow_then_location_gets_the_nearby_reply(wechat_is_the_simulator, new_merchant, make_store):
+def test_store_qr_follow_then_location_gets_the_nearby_reply(simulated_wechat, new_merchant, make_store):
     merchant = new_merchant.merchant
     store = make_store(merchant, name="Futian flagship", latitude=FUTIAN[0], longitude=FUTIAN[1])
     # given a store QR code created at (simulated) WeChat
@@ -56,7 +48,7 @@ def test_store_qr_follow_then_location_gets_the_nearby_reply(wechat_is_the_simul
     assert (ticket.scene_str, ticket.permanent, code.url) == (code.public_id, True, ticket.url)
     # when a new WeChat user scans it on the phone (which follows the account)
     account = account_for_appid(new_merchant.wechat.appid)
-    user = phone.user_create(account=account, nickname="Alice", simulator_base=wechat_is_the_simulator + "/simulator")
+    user = phone.user_create(account=account, nickname="Alice", simulator_base=simulated_wechat + "/simulator")
     follow = _delivered(phone.scan(account=account, user=user, code=code.url))
     assert follow.status in (DeliveryStatus.ACCEPTED, DeliveryStatus.REPLIED), follow.failure_reason
     # then the member exists, attributed to the store, and the code counts the follow
@@ -75,7 +67,7 @@ def test_store_qr_follow_then_location_gets_the_nearby_reply(wechat_is_the_simul
     assert re.search(r"^1\. Futian flagship · \d+ m$", reply.body["text"]["content"], re.MULTILINE)
 
 
-def test_qr_code_api_creates_at_wechat_and_reports_wechats_errors(wechat_is_the_simulator, api_client, store):
+def test_qr_code_api_creates_at_wechat_and_reports_wechats_errors(simulated_wechat, api_client, store):
     # when a client creates a store QR code over the API
     response = api_client.post(
         "/api/v1/qrcodes", {"kind": "store", "store_id": store.public_id}, content_type="application/json"

@@ -137,7 +137,24 @@ def _event_payload(log: MessageLog, message: Message) -> dict[str, object]:
         "event": message.event,
         "content": message.content[:2048],
         "at": _sent_at(message).isoformat(),
+        # What the service desk keeps of a non-text message (media to fetch, place, link, menu key).
+        **{name: getattr(message, name) for name in _DETAIL_FIELDS if getattr(message, name) not in ("", None)},
     }
+
+
+_DETAIL_FIELDS = (
+    "media_id",
+    "pic_url",
+    "latitude",
+    "longitude",
+    "label",
+    "url",
+    "title",
+    "description",
+    "event_key",
+    "format",
+    "recognition",
+)
 
 
 def _sent_at(message: Message) -> datetime:

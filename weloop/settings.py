@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "weloop.orders",
     "weloop.members",
     "weloop.messaging",
+    "weloop.flashsales",
     "weloop.gateway",
     "weloop.api",
     "weloop.dashboard",

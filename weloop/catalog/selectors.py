@@ -262,3 +262,13 @@ def import_job_progress(job: CatalogImportJob) -> ImportProgress:
         created=job.created_count,
         updated=job.updated_count,
     )
+
+
+def sku_sellable_list(*, merchant: Merchant) -> QuerySet[Sku]:
+    """Active SKUs of products on sale, by product name: what staff can put in an order."""
+    return (
+        Sku.objects.for_merchant(merchant)
+        .filter(is_active=True, product__status=ProductStatus.ACTIVE)
+        .select_related("product")
+        .order_by("product__name", "code")
+    )

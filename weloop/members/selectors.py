@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from weloop.core.db import get_or_not_found
+from weloop.core.errors import NotFound
 from weloop.members.models import Member, MemberTouch, QrCode
 from weloop.tenants.models import Merchant
 
@@ -75,3 +76,16 @@ def qr_code_for_scene(*, merchant: Merchant, scene: str | None) -> QrCode | None
     if not scene:
         return None
     return QrCode.objects.for_merchant(merchant).select_related("store", "staff").filter(scene_str=scene).first()
+
+
+def member_find(*, merchant: Merchant, text: str) -> Member:
+    """A member named the way staff type it: public id (``mb_…``), openid or phone; else NotFound."""
+    text = str(text or "").strip()
+    if text.startswith("mb_"):
+        return member_get(merchant=merchant, public_id=text)
+    found = member_find_by_openid(merchant=merchant, openid=text) if text else None
+    if found is None and text:
+        found = Member.objects.for_merchant(merchant).filter(phone=text).order_by("id").first()
+    if found is None:
+        raise NotFound("No such member.", extra={"what": "member", "field": "member"})
+    return found

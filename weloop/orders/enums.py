@@ -35,6 +35,7 @@ class FulfilmentType(models.TextChoices):
     DELIVERY = "delivery", _("Home delivery")
     PICKUP = "pickup", _("Pickup in store")
     IN_STORE = "in_store", _("In store (table or shelf QR)")
+    VIRTUAL = "virtual", _("Delivered as a code")
 
 
 class ShipmentStatus(models.TextChoices):
@@ -52,6 +53,11 @@ class AfterSalesStatus(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REFUNDED = "refunded", _("Refunded")
     REJECTED = "rejected", _("Rejected")
+
+
+class VirtualCodeStatus(models.TextChoices):
+    ISSUED = "issued", _("Issued")
+    VOID = "void", _("Void (refunded)")
 
 
 class OrderRefundKind(models.TextChoices):

@@ -23,6 +23,7 @@ from weloop.orders.enums import (
     OrderRefundStatus,
     OrderStatus,
     ShipmentStatus,
+    VirtualCodeStatus,
 )
 
 
@@ -167,6 +168,8 @@ class OrderLine(TenantModel):
     sku = models.ForeignKey("catalog.Sku", on_delete=models.RESTRICT, related_name="+")
     product_id_snapshot = models.CharField(max_length=24)  # the product's public id, for purchase limits
     product_name = models.CharField(max_length=120)
+    # The product's kind when ordered: ``virtual`` lines are delivered as codes when the order is paid.
+    product_kind = models.CharField(max_length=16, default="physical")
     sku_code = models.CharField(max_length=64)
     options = models.JSONField(default=dict, blank=True)
     unit_price_fen = models.BigIntegerField()
@@ -297,4 +300,32 @@ class OrderRefund(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["merchant", "out_refund_no"], name="order_refund_number_per_merchant"),
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="order_refund_amount_positive"),
+        ]
+
+
+class VirtualCode(TenantModel):
+    """One code delivered for one unit of a virtual line (a top-up, a ticket, a gift code).
+
+    The code itself is stored sealed (AES-256-GCM, key derived from SECRET_KEY, see
+    ``weloop.orders.codes``) so that its member can read it again in their order; ``code_hash``
+    (a keyed HMAC) finds a typed code without decrypting anything, and is unique per merchant.
+    """
+
+    public_id = public_id_field("vc_")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="virtual_codes")
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="virtual_codes")
+    code_hash = models.CharField(max_length=64)
+    code_sealed = models.TextField()
+    last4 = models.CharField(max_length=4)  # what staff see: ••••-WXYZ
+    status = models.CharField(max_length=16, choices=VirtualCodeStatus.choices, default=VirtualCodeStatus.ISSUED)
+    issued_at = models.DateTimeField(default=clock.now)
+    first_shown_at = models.DateTimeField(null=True, blank=True)  # the member first opened it
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "public_id"], name="virtual_code_public_id_per_merchant"),
+            models.UniqueConstraint(fields=["merchant", "code_hash"], name="virtual_code_unique_per_merchant"),
+            models.CheckConstraint(condition=Q(status__in=VirtualCodeStatus.values), name="virtual_code_status_known"),
         ]

@@ -81,3 +81,15 @@ def ledger_totals_by_method(*, merchant: Merchant, start: datetime, end: datetim
     for line in totals.values():
         line["net_fen"] = line["charged_fen"] - line["refunded_fen"]
     return totals
+
+
+def ledger_entries(
+    *, merchant: Merchant, start: datetime | None = None, end: datetime | None = None
+) -> QuerySet[PaymentLedgerEntry]:
+    """Ledger entries (charges and refunds), newest first, optionally within [start, end)."""
+    entries = PaymentLedgerEntry.objects.for_merchant(merchant).select_related("payment", "refund")
+    if start is not None:
+        entries = entries.filter(at__gte=start)
+    if end is not None:
+        entries = entries.filter(at__lt=end)
+    return entries.order_by("-at", "-id")

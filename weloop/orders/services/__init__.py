@@ -44,6 +44,7 @@ from weloop.orders.services.payment import (
     late_payment_refund,
     order_apply_payment,
     order_cancel,
+    order_pay_at_counter,
     order_record_offline_payment,
     order_start_payment,
     orders_expire_due,
@@ -55,6 +56,12 @@ from weloop.orders.services.refunds import (
     order_refund,
     order_refund_settle,
 )
+from weloop.orders.services.virtual import (
+    DeliveredCode,
+    virtual_codes_for_member,
+    virtual_deliver,
+    virtual_void,
+)
 
 __all__ = [
     "HOLD_GRACE",
@@ -63,6 +70,7 @@ __all__ = [
     "PICKUP_CODE_DIGITS",
     "Address",
     "Attribution",
+    "DeliveredCode",
     "Fulfilment",
     "LineInput",
     "aftersales_approve",
@@ -78,6 +86,7 @@ __all__ = [
     "order_cancel",
     "order_complete",
     "order_mark_ready_for_pickup",
+    "order_pay_at_counter",
     "order_payload",
     "order_record_offline_payment",
     "order_refund",
@@ -92,4 +101,7 @@ __all__ = [
     "purchase_limit_set",
     "shipment_add_tracking_event",
     "shipping_rule_set",
+    "virtual_codes_for_member",
+    "virtual_deliver",
+    "virtual_void",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from weloop.catalog.enums import ProductStatus
+from weloop.catalog.enums import ProductKind, ProductStatus
 from weloop.catalog.models import Sku
 from weloop.catalog.selectors import sku_offer_at
 from weloop.core import clock
@@ -59,6 +59,7 @@ from weloop.orders.services.common import (
 )
 from weloop.stores.enums import StoreStatus
 from weloop.tenants.models import Merchant, StaffMember
+from weloop.vouchers.selectors import deal_for_sku
 
 logger = logging.getLogger(__name__)
 
@@ -227,13 +228,14 @@ def _place(
                 sku=p.sku,
                 product_id_snapshot=p.sku.product.public_id,
                 product_name=p.sku.product.name,
+                product_kind=p.sku.product.kind,
                 sku_code=p.sku.code,
                 options=p.sku.options,
                 unit_price_fen=p.unit_price_fen,
                 quantity=p.quantity,
                 line_total_fen=p.unit_price_fen * p.quantity,
                 discount_fen=discount,
-                hold_id=hold.public_id,
+                hold_id=hold.public_id if hold else "",
             )
             for p, hold, discount in zip(priced, holds, totals.line_discounts_fen, strict=True)
         ]
@@ -280,6 +282,13 @@ def _price(merchant: Merchant, wanted: list[LineInput], fulfilment: Fulfilment) 
         offer = sku_offer_at(sku=sku, store=fulfilment.store)
         if not offer.is_sellable:
             raise UnknownSku(extra={"sku": w.sku_id})
+        # A deal is delivered as vouchers: like a virtual product, nothing is shipped or picked up.
+        virtual = sku.product.kind in (ProductKind.VIRTUAL, ProductKind.DEAL)
+        if fulfilment.type == FulfilmentType.VIRTUAL and not virtual:
+            raise InvalidFulfilment("Only virtual products are delivered as a code.", extra={"sku": w.sku_id})
+        if virtual:  # delivered as a code whatever else the order does
+            priced.append(_Priced(sku=sku, quantity=w.quantity, unit_price_fen=offer.price_fen))
+            continue
         if fulfilment.type == FulfilmentType.DELIVERY and not sku.product.allows_delivery:
             raise InvalidFulfilment("This product cannot be delivered.", extra={"sku": w.sku_id})
         if fulfilment.type == FulfilmentType.PICKUP and not sku.product.allows_pickup:
@@ -299,6 +308,8 @@ def _check_fulfilment(merchant: Merchant, fulfilment: Fulfilment) -> None:
         if address is None or not all(str(v or "").strip() for v in (address.name, address.phone, address.detail)):
             raise InvalidAddress(extra={"field": "address"})
         return
+    if fulfilment.type == FulfilmentType.VIRTUAL:
+        return  # nothing to ship or pick up; a store, if given, is only attribution
     if store is None or store.status != StoreStatus.ACTIVE:
         raise InvalidFulfilment("Choose a store that is open.", extra={"field": "store"})
 
@@ -351,11 +362,19 @@ def _shipping(merchant: Merchant, fulfilment_type: str, subtotal_fen: int) -> in
     )
 
 
-def _stock_pool(merchant: Merchant, sku: Sku, quantity: int, fulfilment_type: str, store: Any) -> CapacityPool:
-    """Pickup and in-store orders take the store's own stock; deliveries the best-stocked warehouse."""
+def _stock_pool(merchant: Merchant, sku: Sku, quantity: int, fulfilment_type: str, store: Any) -> CapacityPool | None:
+    """Pickup and in-store orders take the store's own stock; deliveries the best-stocked warehouse.
+
+    Virtual products are limited only when the merchant gave them a stock pool (any location);
+    without one they are unlimited (None: nothing to hold).
+    """
+    if sku.product.kind == ProductKind.DEAL:
+        return _deal_quota_pool(merchant, sku, quantity)
     pools = CapacityPool.objects.for_merchant(merchant).filter(
         kind=PoolKind.GOODS_STOCK, subject=sku_subject(sku.public_id)
     )
+    if sku.product.kind == ProductKind.VIRTUAL:
+        return max(pools, key=lambda p: (p.available, -p.pk), default=None)
     if fulfilment_type == FulfilmentType.DELIVERY:
         pools = pools.exclude(location__kind=LocationKind.STORE)
     else:
@@ -367,27 +386,49 @@ def _stock_pool(merchant: Merchant, sku: Sku, quantity: int, fulfilment_type: st
     return candidates[0]
 
 
-def _hold(merchant: Merchant, order: Order, priced: list[_Priced], actor: str) -> list[Hold]:
-    lines = [(_stock_pool(merchant, p.sku, p.quantity, order.fulfilment_type, order.store), p.quantity) for p in priced]
+def _deal_quota_pool(merchant: Merchant, sku: Sku, quantity: int) -> CapacityPool:
+    """A deal's SKU takes units of the deal's quota (vouchers.Deal, pool ``deal:<public_id>``)."""
+    deal = deal_for_sku(merchant=merchant, sku=sku)
+    pool = (
+        CapacityPool.objects.for_merchant(merchant)
+        .filter(kind=PoolKind.DEAL_QUOTA, subject=deal.quota_subject, location__isnull=True)
+        .first()
+        if deal is not None
+        else None
+    )
+    if pool is None:
+        raise InsufficientStock(extra={"sku": sku.public_id, "requested": quantity, "available": 0})
+    return pool
+
+
+def _hold(merchant: Merchant, order: Order, priced: list[_Priced], actor: str) -> list[Hold | None]:
+    """Hold each line's stock; a line with nothing to hold (an unlimited virtual product) gets None."""
+    pools = [_stock_pool(merchant, p.sku, p.quantity, order.fulfilment_type, order.store) for p in priced]
+    lines = [(pool, p.quantity) for pool, p in zip(pools, priced, strict=True) if pool is not None]
+    if not lines:
+        return [None] * len(priced)
     try:
-        return inventory.capacity_hold(
-            merchant=merchant,
-            lines=lines,
-            expires_at=order.expires_at + HOLD_GRACE,
-            reference=order.order_no,
-            actor=actor,
-            reason="order",
+        held = iter(
+            inventory.capacity_hold(
+                merchant=merchant,
+                lines=lines,
+                expires_at=order.expires_at + HOLD_GRACE,
+                reference=order.order_no,
+                actor=actor,
+                reason="order",
+            )
         )
     except InsufficientCapacity as exc:
         sku = next(
             (
                 p.sku.public_id
-                for (pool, _), p in zip(lines, priced, strict=True)
-                if pool.public_id == exc.extra.get("pool")
+                for pool, p in zip(pools, priced, strict=True)
+                if pool is not None and pool.public_id == exc.extra.get("pool")
             ),
             "",
         )
         raise InsufficientStock(extra={**exc.extra, "sku": sku}) from exc
+    return [next(held) if pool is not None else None for pool in pools]
 
 
 def order_valet_create(
@@ -400,9 +441,16 @@ def order_valet_create(
     qr_scene: str = "",
     idempotency_key: str = "",
     note: str = "",
+    source_store: Any = None,
 ) -> Order:
-    """Staff place an order on behalf of a member (found by openid): the staff member is its guide."""
+    """Staff place an order on behalf of a member (found by openid): the staff member is its guide.
+
+    The sale is credited to ``source_store`` (default: the fulfilling store), e.g. the store a
+    clerk works in when they take a delivery order.
+    """
     _require_staff(merchant, staff)
+    if source_store is not None and source_store.merchant_id != merchant.pk:
+        raise NotFound("No such store.", extra={"what": "store"})
     member = Member.objects.for_merchant(merchant).filter(openid=str(member_openid or "")).first()
     if member is None:
         raise NotFound("No such member.", extra={"what": "member"})
@@ -411,7 +459,9 @@ def order_valet_create(
         member=member,
         lines=lines,
         fulfilment=fulfilment,
-        attribution=Attribution(source_store=fulfilment.store, guide=staff, qr_scene=qr_scene, channel="valet"),
+        attribution=Attribution(
+            source_store=source_store or fulfilment.store, guide=staff, qr_scene=qr_scene, channel="valet"
+        ),
         actor=f"staff:{staff.public_id}",
         idempotency_key=idempotency_key,
         note=note,

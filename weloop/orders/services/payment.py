@@ -35,6 +35,7 @@ from weloop.orders.services.common import (
     _locked,
     order_payload,
 )
+from weloop.orders.services.virtual import virtual_deliver
 from weloop.orders.state import ORDER
 from weloop.payments import services as payments
 from weloop.payments.enums import PaymentStatus
@@ -78,6 +79,25 @@ def order_record_offline_payment(*, merchant: Merchant, order: Order, method: st
     )
 
 
+def order_pay_at_counter(*, merchant: Merchant, order: Order, method: str, staff: StaffMember) -> Payment:
+    """Record money a clerk took at the counter and apply it to the order at once (it is paid on return).
+
+    Applied now rather than when the outbox delivers payments.payment_succeeded: the person who took
+    the money expects a paid order; the handler later finds it applied. Raises as
+    ``order_record_offline_payment``; call outside a transaction.
+    """
+    payment = order_record_offline_payment(merchant=merchant, order=order, method=method, staff=staff)
+    with transaction.atomic():
+        order_apply_payment(
+            merchant=merchant,
+            order_no=order.order_no,
+            payment_id=payment.public_id,
+            amount_fen=payment.amount_fen,
+            actor=f"staff:{staff.public_id}",
+        )
+    return payment
+
+
 def order_apply_payment(*, merchant: Merchant, order_no: str, payment_id: str, amount_fen: int, actor: str) -> str:
     """Apply a succeeded payment to its order (the payments.payment_succeeded handler).
 
@@ -99,6 +119,7 @@ def order_apply_payment(*, merchant: Merchant, order_no: str, payment_id: str, a
             extra_updates={"paid_at": clock.now(), "payment_id": payment_id},
         )
         publish(merchant=merchant, name="orders.order_paid", payload=order_payload(order))
+        virtual_deliver(merchant=merchant, order=order, actor=actor)
         return "paid"
     if OrderRefund.objects.filter(order=order, payment_id=payment_id).exists():
         return "duplicate"

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from django.db import transaction
 
+from weloop.catalog.enums import ProductKind
 from weloop.core import clock
 from weloop.core.db import get_or_not_found
 from weloop.core.errors import NotFound, WeloopError
@@ -40,6 +41,7 @@ from weloop.orders.services.common import (
     _locked,
     order_payload,
 )
+from weloop.orders.services.virtual import virtual_void
 from weloop.orders.state import ORDER
 from weloop.payments import services as payments
 from weloop.payments.models import Payment
@@ -184,6 +186,9 @@ def order_refund_settle(*, merchant: Merchant, out_refund_no: str, succeeded: bo
     )
     order.refunded_fen = refunded
     to = OrderStatus.REFUNDED if refunded == order.total_fen else OrderStatus.PARTIALLY_REFUNDED
+    virtual_void(
+        merchant=merchant, order=order, returned=order_refund.return_lines, everything=to == OrderStatus.REFUNDED
+    )
     ORDER.transition(order, to, actor=actor, reason=f"refund {out_refund_no}")
     _aftersales_back(order_refund, AfterSalesStatus.REFUNDED)
     publish(
@@ -202,6 +207,9 @@ def _apply_refund_to_lines(merchant: Merchant, order: Order, order_refund: Order
             OrderLine.objects.filter(pk=line.pk).update(refunded_fen=line.refunded_fen + part)
     for line_id, units in order_refund.return_lines.items():
         line = lines[line_id]
+        if line.product_kind == ProductKind.VIRTUAL:  # no stock to put back: its codes are voided
+            OrderLine.objects.filter(pk=line.pk).update(returned_quantity=line.returned_quantity + units)
+            continue
         hold = Hold.objects.for_merchant(merchant).select_related("pool").filter(public_id=line.hold_id).first()
         if hold is None or hold.status != HoldStatus.CONFIRMED:
             continue

@@ -19,3 +19,8 @@ class KeywordTaken(ValidationFailed):
 class WechatNotConnected(Conflict):
     code = "messaging.wechat_not_connected"
     message = "Connect a WeChat service account first."
+
+
+class InvalidNotificationTemplate(ValidationFailed):
+    code = "messaging.invalid_notification_template"
+    message = "The notification template mapping is not valid."

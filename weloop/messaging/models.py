@@ -14,7 +14,16 @@ from django.utils.translation import gettext_lazy as _
 from weloop.core import clock
 from weloop.core.ids import public_id_field
 from weloop.core.models import TenantModel
-from weloop.messaging.enums import Direction, LogStatus, MatchType, ReplyKind
+from weloop.messaging.enums import (
+    Direction,
+    LogStatus,
+    MatchType,
+    NotificationChannel,
+    NotificationKind,
+    NotificationStatus,
+    ReplyKind,
+    TemplateChannel,
+)
 
 
 class ReplyContent(models.Model):
@@ -122,3 +131,101 @@ class MessageLog(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.msg_type} {self.openid}"
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+
+class Notification(TenantModel):
+    """One message telling a member about something (an order paid, shipped, ...), and how it went.
+
+    ``dedup_key`` (unique per merchant) names the fact being told, e.g. ``payment_succeeded:O2026…``:
+    however often the event arrives, the member is told once. Status changes go through
+    ``messaging.state.NOTIFICATION``; a retry keeps ``pending`` and moves ``next_attempt_at``.
+    """
+
+    public_id = public_id_field("nt_")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    openid = models.CharField(max_length=64)
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    dedup_key = models.CharField(max_length=160)
+    context = models.JSONField(default=dict, blank=True)  # the values the message is rendered from
+    channel = models.CharField(max_length=20, choices=NotificationChannel.choices, blank=True, default="")
+    status = models.CharField(max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
+    summary = models.CharField(max_length=255, blank=True, default="")  # what was sent, for the log
+    msg_id = models.CharField(max_length=64, blank=True, default="")  # WeChat's msgid (template messages)
+    errcode = models.IntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=255, blank=True, default="")  # why it failed or was skipped
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=clock.now)
+    created_at = models.DateTimeField(default=clock.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)  # delivered, failed or skipped
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "dedup_key"], name="notification_once_per_fact"),
+            models.UniqueConstraint(fields=["merchant", "public_id"], name="notification_public_id_per_merchant"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due_idx"),
+            models.Index(fields=["merchant", "msg_id"], name="notification_msg_id_idx"),
+            models.Index(fields=["merchant", "-created_at"], name="notification_recent_idx"),
+            models.Index(fields=["member", "-created_at"], name="notification_member_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.openid} ({self.status})"
+
+
+class NotificationTemplate(TenantModel):
+    """How one kind is sent as a template message or subscription notice: the template and its fields.
+
+    ``fields`` maps the template's keywords to patterns such as ``"{order_no}"`` or
+    ``"{total} ({store_name})"``; the names a kind offers are listed in docs/notifications.md.
+    """
+
+    kind = models.CharField(_("event"), max_length=32, choices=NotificationKind.choices)
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=TemplateChannel.choices, default=TemplateChannel.TEMPLATE
+    )
+    template_id = models.CharField(_("template ID"), max_length=64)
+    fields = models.JSONField(_("fields"), default=dict, blank=True)
+    url = models.CharField(_("link"), max_length=1024, blank=True, default="")
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [models.UniqueConstraint(fields=["merchant", "kind"], name="notification_template_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.template_id}"
+
+
+class NotificationPreference(TenantModel):
+    """What one member does not want to hear about: some kinds, or everything (``muted``)."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    muted = models.BooleanField(default=False)
+    opted_out = models.JSONField(default=list, blank=True)  # NotificationKind values
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["merchant", "member"], name="notification_preference_once")]
+
+
+class NotificationSettings(TenantModel):
+    """The merchant's switches for notifications, and a pause after WeChat's quota error (45009)."""
+
+    is_enabled = models.BooleanField(_("send notifications"), default=True)
+    customer_service_fallback = models.BooleanField(
+        _("fall back to a customer-service message inside the 48 h window"), default=True
+    )
+    follow_prompt = models.CharField(_("follow prompt"), max_length=200, blank=True, default="")
+    paused_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["merchant"], name="notification_settings_once")]

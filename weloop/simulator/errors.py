@@ -52,6 +52,7 @@ REQUIRE_SUBSCRIBE = (43004, "require subscribe")
 EMPTY_POST_DATA = (44002, "empty post data")
 EMPTY_CONTENT = (44004, "empty content")
 ARTICLE_SIZE_OUT_OF_LIMIT = (45008, "article size out of limit")
+API_DAILY_QUOTA = (45009, "reach max api daily quota limit")  # [§6]
 RESPONSE_OUT_OF_TIME = (45015, "response out of time limit or subscription is canceled")  # [§6]
 OUT_OF_RESPONSE_COUNT = (45047, "out of response count limit")  # [§6]
 TOO_MANY_TAGS = (45056, "too many tag now, no need to add new")  # [§6]

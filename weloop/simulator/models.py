@@ -34,6 +34,8 @@ class SimUser(models.Model):
     subscribe_scene = models.CharField(max_length=40, blank=True, default="")
     qr_scene = models.BigIntegerField(default=0)
     qr_scene_str = models.CharField(max_length=64, blank=True, default="")
+    # The user switched off this account's template messages: they are refused with "failed:user block".
+    blocks_templates = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:

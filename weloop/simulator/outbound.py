@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 
@@ -117,8 +118,30 @@ def _check_template(payload: dict[str, Any]) -> None:
         raise WechatApiError(errors.DATA_FORMAT_ERROR)
 
 
+TEMPLATE_DAILY_QUOTA = 100_000  # sends per account per day (it grows with followers at WeChat)
+
+
+def _use_template_quota(account: SimAccount) -> None:
+    """Count one template send today; past the daily quota WeChat answers 45009."""
+    quota = int(getattr(settings, "SIMULATOR_TEMPLATE_DAILY_QUOTA", TEMPLATE_DAILY_QUOTA))
+    key = f"simulator:template-quota:{account.appid}:{clock.today_local():%Y%m%d}"
+    cache.add(key, 0, timeout=2 * 24 * HOUR)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=2 * 24 * HOUR)
+        used = 1
+    if used > quota:
+        raise WechatApiError(errors.API_DAILY_QUOTA)
+
+
 def template_send(*, account: SimAccount, payload: dict[str, Any]) -> int:
-    """message/template/send: returns the msgid, then pushes TEMPLATESENDJOBFINISH."""
+    """message/template/send: returns the msgid, then pushes TEMPLATESENDJOBFINISH.
+
+    Refuses like WeChat: 43004 to a non-follower, 45009 past the daily quota
+    (``SIMULATOR_TEMPLATE_DAILY_QUOTA``). A user who blocked the account's templates gets nothing
+    and the report says ``failed:user block``.
+    """
     user = user_of(account=account, openid=payload.get("touser"))
     _check_template(payload)
     if not user.subscribed:
@@ -130,8 +153,19 @@ def template_send(*, account: SimAccount, payload: dict[str, Any]) -> int:
         ).first()
         if earlier is not None:
             return earlier.msgid or 0  # the same send again: WeChat dedups it, no second message
+    _use_template_quota(account)
     msgid = identifiers.new_msgid()
-    _store(account, user, OutboundKind.TEMPLATE, "template", payload, msgid=msgid, client_msg_id=client_msg_id)
+    status = "failed:user block" if user.blocks_templates else "success"
+    _store(
+        account,
+        user,
+        OutboundKind.TEMPLATE,
+        "template",
+        payload,
+        msgid=msgid,
+        client_msg_id=client_msg_id,
+        status="delivered" if status == "success" else "user block",
+    )
     delivery_create(
         account=account,
         openid=user.openid,
@@ -139,8 +173,8 @@ def template_send(*, account: SimAccount, payload: dict[str, Any]) -> int:
         kind=DeliveryKind.SYSTEM_EVENT,
         msg_type="event",
         event="TEMPLATESENDJOBFINISH",
-        fields=[("MsgID", msgid), ("Status", "success")],
-        summary="template message delivered",
+        fields=[("MsgID", msgid), ("Status", status)],
+        summary="template message delivered" if status == "success" else "template message blocked by the user",
     )
     return msgid
 

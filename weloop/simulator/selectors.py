@@ -58,7 +58,9 @@ def chat(user: SimUser) -> list[ChatItem]:
         items.append(ChatItem("user", delivery.created_at, delivery.kind, delivery=delivery))
         if delivery.status == DeliveryStatus.FAILED and delivery.event != "unsubscribe":
             items.append(ChatItem("notice", delivery.finished_at or delivery.created_at, "failure", delivery=delivery))
-    for message in SimOutboundMessage.objects.filter(user=user).order_by("-id")[:CHAT_LENGTH]:
+    # A template the user blocked never reaches the chat.
+    shown = SimOutboundMessage.objects.filter(user=user).exclude(status="user block")
+    for message in shown.order_by("-id")[:CHAT_LENGTH]:
         items.append(ChatItem("account", message.created_at, message.kind, message=message))
     items.sort(key=lambda item: (item.at, item.side != "user"))
     return items[-CHAT_LENGTH:]

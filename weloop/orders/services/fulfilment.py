@@ -82,14 +82,30 @@ def order_ship(*, merchant: Merchant, order: Order, carrier: str, tracking_no: s
 def shipment_add_tracking_event(
     *, merchant: Merchant, shipment: Shipment, at: datetime, description: str, location: str = ""
 ) -> TrackingEvent:
+    """Record a carrier's tracking event. Emits orders.shipment_tracking_added."""
     if shipment.merchant_id != merchant.pk:
         raise NotFound("No such shipment.", extra={"what": "shipment"})
     description = str(description or "").strip()
     if not 0 < len(description) <= 200 or at is None or at.tzinfo is None:
         raise InvalidShipment(extra={"field": "description" if at else "at"})
-    return TrackingEvent.objects.create(
+    event = TrackingEvent.objects.create(
         merchant=merchant, shipment=shipment, at=at, description=description, location=str(location or "")[:80]
     )
+    publish(
+        merchant=merchant,
+        name="orders.shipment_tracking_added",
+        payload={
+            **order_payload(shipment.order),
+            "shipment_id": shipment.public_id,
+            "carrier": shipment.carrier,
+            "tracking_no": shipment.tracking_no,
+            "tracking_event_id": event.pk,
+            "description": event.description,
+            "location": event.location,
+            "at": event.at.isoformat(),
+        },
+    )
+    return event
 
 
 def _to_fulfilling(order: Order, actor: str) -> None:

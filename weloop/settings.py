@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "weloop.orders",
     "weloop.members",
     "weloop.messaging",
+    "weloop.service_desk",
     "weloop.flashsales",
     "weloop.gateway",
     "weloop.api",

@@ -31,6 +31,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "qrcodes.manage": _MANAGERS,
     "service_account.manage": _MANAGERS,
     "messages.view": _MANAGERS | {StaffRole.SERVICE_AGENT},
+    # The service desk: agents and managers answer customers; managers set rules and read metrics.
+    "service_desk.use": _MANAGERS | {StaffRole.SERVICE_AGENT},
+    "service_desk.manage": _MANAGERS,
     # The catalog: managers shape it; a store manager reads it (prices, stock in the stores).
     "catalog.manage": _MANAGERS,
     "catalog.view": _MANAGERS | {StaffRole.STORE_MANAGER},

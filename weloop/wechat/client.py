@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from weloop.wechat import limits
-from weloop.wechat.errors import WeChatApiError
+from weloop.wechat.errors import WeChatApiError, WeChatUnavailable
 from weloop.wechat.transport import as_int, request_json, require
 
 # WeChat's answer when the access_token is not (or no longer) valid: refresh once and retry.
@@ -207,6 +207,49 @@ class WeChatApi:
     def custom_send_news(self, openid: str, title: str, description: str, url: str, pic_url: str = "") -> None:
         article = {"title": title, "description": description, "url": url, "picurl": pic_url}
         self.custom_send(openid, "news", {"articles": [article]})
+
+    # --- temporary media -----------------------------------------------------------------------
+
+    def media_get(self, media_id: str) -> tuple[bytes, str]:
+        """Download a user's image/voice/video (media/get): ``(data, content_type)``.
+
+        WeChat answers the file itself, or a JSON error (40007 invalid media_id, e.g. expired after
+        3 days): ``WeChatApiError``; network trouble is ``WeChatUnavailable``.
+        """
+        token = self.access_token()
+        try:
+            return self._media_get_with(token, media_id)
+        except WeChatApiError as error:
+            if error.errcode not in TOKEN_ERRCODES:
+                raise
+        token = self._cached("access_token", self._fetch_access_token, stale=token)
+        return self._media_get_with(token, media_id)
+
+    def _media_get_with(self, token: str, media_id: str) -> tuple[bytes, str]:
+        path = "/cgi-bin/media/get"
+        try:
+            response = self.session.get(
+                self.base_url + path, params={"access_token": token, "media_id": media_id}, timeout=self.timeout
+            )
+        except requests.Timeout:
+            raise WeChatUnavailable("WeChat did not answer in time.", api=path) from None
+        except requests.RequestException as error:
+            raise WeChatUnavailable(f"WeChat could not be reached ({type(error).__name__}).", api=path) from None
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if response.status_code >= 500 or response.status_code == 429:
+            raise WeChatUnavailable(f"WeChat answered HTTP {response.status_code}.", api=path)
+        if content_type in ("application/json", "text/plain") or response.status_code >= 400:
+            try:
+                answer = response.json()
+            except ValueError:
+                answer = {}
+            errcode = as_int(answer.get("errcode") if isinstance(answer, dict) else None)
+            raise WeChatApiError(
+                errcode=errcode or -2,
+                errmsg=str(answer.get("errmsg", "") if isinstance(answer, dict) else "not a file"),
+                api=path,
+            )
+        return response.content, content_type or "application/octet-stream"
 
     # --- template messages (§3.4) and subscription notices (§3.5) ----------------------------
 

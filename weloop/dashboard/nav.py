@@ -40,6 +40,12 @@ NAV: tuple[NavItem, ...] = (
     # the catalog
     NavItem("product", "dashboard:product_list", _("Products"), "catalog.view"),
     NavItem("category", "dashboard:category_list", _("Categories"), "catalog.manage"),
+    # orders and payments
+    NavItem("order", "dashboard:order_list", _("Orders"), "orders.view"),
+    NavItem("aftersales", "dashboard:aftersales_list", _("After-sales"), "orders.view"),
+    NavItem("order_settings", "dashboard:order_settings", _("Delivery fee and limits"), "orders.settings"),
+    NavItem("pay", "dashboard:pay_settings", _("WeChat Pay"), "payments.manage"),
+    NavItem("payment", "dashboard:payment_ledger", _("Payment ledger"), "payments.manage"),
 )
 
 

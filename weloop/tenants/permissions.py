@@ -37,10 +37,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The catalog: managers shape it; a store manager reads it (prices, stock in the stores).
     "catalog.manage": _MANAGERS,
     "catalog.view": _MANAGERS | {StaffRole.STORE_MANAGER},
+    # Orders: a store manager runs their stores' orders (scoped); the service desk reads them to
+    # answer customers. Money going out (refunds, after-sales decisions) and the shop's rules
+    # (shipping fee, purchase limits) are managers' work; so is the WeChat Pay account and its ledger.
+    "orders.view": _MANAGERS | {StaffRole.STORE_MANAGER, StaffRole.SERVICE_AGENT},
+    "orders.manage": _MANAGERS | {StaffRole.STORE_MANAGER},  # fulfil, ship, cancel unpaid, take payment
+    "orders.refund": _MANAGERS,  # refunds and after-sales decisions
+    "orders.settings": _MANAGERS,  # shipping rule and purchase limits
+    "orders.counter": _MANAGERS | {StaffRole.STORE_MANAGER, StaffRole.CLERK},  # clerk: pickups, cash, valet
+    "payments.manage": _MANAGERS,  # WeChat Pay settings, the ledger, reconciliation
 }
 
 # Permissions that a store assignment narrows to the assigned stores.
-STORE_SCOPED = frozenset({"stores.edit", "clerk.use"})
+STORE_SCOPED = frozenset({"stores.edit", "clerk.use", "orders.view", "orders.manage", "orders.counter"})
 
 
 def assigned_store_ids(staff: StaffMember) -> frozenset[int]:

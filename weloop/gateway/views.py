@@ -7,6 +7,10 @@ or event: check the signature, open it (plaintext, compatible or safe mode), han
 Errors get a short plain body with their code: WeChat ignores bodies, people reading logs do not.
 A bad signature is a 403 and nothing is recorded; an undecryptable payload, another appid or bad
 XML a 400; an unknown merchant a 404. A failure while handling is a 500, so that WeChat retries.
+
+The answer needs one write (the message's log row) and no other query in the common case; the
+effects on members and the outbox happen on the queue (messaging/inbound.py). The middleware
+skips sessions, auth, CSRF and messages for /wechat/ (WELOOP_LEAN_PATHS).
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ from django.views.decorators.http import require_http_methods
 
 from weloop.core import clock
 from weloop.core.errors import WeloopError
+from weloop.messaging.config import CallbackConfig, callback_config
 from weloop.messaging.services import inbound_handle
 from weloop.tenants.enums import MerchantStatus
-from weloop.tenants.models import Merchant, WechatAccount
+from weloop.tenants.models import WechatAccount
 from weloop.wechat.crypto import CallbackCredentials, check_url_signature, open_inbound, seal_reply
 from weloop.wechat.messages import parse_message
 
@@ -33,13 +38,6 @@ XML = "application/xml; charset=utf-8"
 
 def _plain(status: int, code: str) -> HttpResponse:
     return HttpResponse(code, status=status, content_type="text/plain; charset=utf-8")
-
-
-def _account_of(merchant_slug: str) -> tuple[Merchant, WechatAccount] | None:
-    account = (
-        WechatAccount.objects.select_related("merchant").filter(merchant__slug=merchant_slug).order_by("id").first()
-    )
-    return (account.merchant, account) if account else None
 
 
 def _credentials(account: WechatAccount) -> CallbackCredentials:
@@ -54,16 +52,17 @@ def _credentials(account: WechatAccount) -> CallbackCredentials:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def callback(request: HttpRequest, merchant_slug: str) -> HttpResponse:
-    found = _account_of(merchant_slug)
-    if found is None:
+    # The merchant, account, rules and greeting as this process keeps them (one cache read to
+    # check they are current: messaging/config.py).
+    config = callback_config(merchant_slug)
+    if config is None:
         return _plain(404, "not_found")
-    merchant, account = found
-    if merchant.status == MerchantStatus.SUSPENDED:
+    if config.merchant.status == MerchantStatus.SUSPENDED:
         return _plain(403, "tenants.merchant_suspended")
-    creds = _credentials(account)
+    creds = _credentials(config.account)
     if request.method == "GET":
         return _verify_url(request, creds)
-    return _receive(request, merchant, creds)
+    return _receive(request, config, creds)
 
 
 def _verify_url(request: HttpRequest, creds: CallbackCredentials) -> HttpResponse:
@@ -74,7 +73,8 @@ def _verify_url(request: HttpRequest, creds: CallbackCredentials) -> HttpRespons
     return HttpResponse(query.get("echostr", ""), content_type="text/plain; charset=utf-8")
 
 
-def _receive(request: HttpRequest, merchant: Merchant, creds: CallbackCredentials) -> HttpResponse:
+def _receive(request: HttpRequest, config: CallbackConfig, creds: CallbackCredentials) -> HttpResponse:
+    merchant = config.merchant
     try:
         inbound = open_inbound(creds, request.GET.dict(), request.body)
         message = parse_message(inbound.xml)
@@ -82,7 +82,7 @@ def _receive(request: HttpRequest, merchant: Merchant, creds: CallbackCredential
         logger.warning("wechat callback refused for %s: %s (%s)", merchant.slug, error.code, error.detail)
         return _plain(error.status, error.code)
     try:
-        reply = inbound_handle(merchant=merchant, message=message)
+        reply = inbound_handle(merchant=merchant, message=message, xml=inbound.xml, config=config)
     except WeloopError as error:  # the message itself is unusable (e.g. an absurd openid): a retry won't help
         logger.warning("wechat message refused for %s: %s (%s)", merchant.slug, error.code, error.detail)
         return _plain(error.status, error.code)

@@ -76,6 +76,11 @@ def _check_openid(openid: str) -> str:
     return openid
 
 
+def member_openid_check(openid: str) -> str:
+    """``openid`` without surrounding spaces; ``InvalidMemberProfile`` (400) when it cannot be one."""
+    return _check_openid(openid)
+
+
 def member_get_or_create(
     *,
     merchant: Merchant,

@@ -1,11 +1,22 @@
 """Handling what WeChat pushes to the callback: exactly once per message, fast, and with a reply.
 
-``inbound_handle`` first claims the message by inserting its ``MessageLog`` row, committed on its
-own: the unique (merchant, dedup_key) makes exactly one delivery the owner, in any process. A
-duplicate (a retry, possibly arriving while the first delivery is still running) gets the stored
-reply when the first has finished, else ``success``, and does nothing else. The owner then handles
-the message in one transaction: member updates, the reply, the log row and the event commit together;
-if it fails, the row is marked failed and WeChat's next retry may claim it again.
+In the request (``inbound_handle``) only what the answer needs, in one write:
+
+1. the passive reply, from the auto-reply rules and greeting each process keeps (``config.py``) or,
+   for a location, the nearest stores; the openid is checked first, so that an unusable message is
+   refused (400) with nothing recorded;
+2. one ``INSERT … ON CONFLICT DO NOTHING`` of the message's ``MessageLog`` row, with the raw message
+   and the reply, committed on its own: the unique (merchant, dedup_key) makes exactly one delivery
+   the owner, in any process. A duplicate (a retry, possibly arriving while the first delivery is
+   still running) gets the stored reply, or ``success``, and does nothing else;
+3. the owner nudges the queue (at most every ``NUDGE_INTERVAL`` per process).
+
+On the queue (``inbound_process``) the effects, in one transaction that first claims the row by a
+compare-and-set of its status (received or failed → handled): the member's follow, unfollow, scan or
+touch, the log row's member and ``messaging.message_received``. If they fail, the transaction rolls
+back, the row is marked failed with the error and the sweep tries it again, ``MAX_ATTEMPTS`` times.
+If the reply itself cannot be computed, the row is recorded failed and the error raised (the callback
+answers 500): WeChat retries, and the retry takes the row over.
 
 Nothing in here calls out over HTTP: WeChat waits at most 5 s for the reply.
 """
@@ -13,26 +24,38 @@ Nothing in here calls out over HTTP: WeChat waits at most 5 s for the reply.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+import xmltodict
+from django.db import connection, transaction
+from django.db.models import F, Q
 
 from weloop.core import clock
 from weloop.core.events import publish
 from weloop.members.enums import MemberSource, TouchKind
 from weloop.members.models import Member
 from weloop.members.selectors import member_find_by_openid
-from weloop.members.services import member_follow, member_record_scan, member_touch, member_unfollow
+from weloop.members.services import (
+    member_follow,
+    member_openid_check,
+    member_record_scan,
+    member_touch,
+    member_unfollow,
+)
+from weloop.messaging.config import CallbackConfig, config_of
 from weloop.messaging.enums import Direction, LogStatus
-from weloop.messaging.models import AutoReplyRule, MessageLog
+from weloop.messaging.models import MessageLog
+from weloop.messaging.notifications import notification_job_report
 from weloop.messaging.replies import nearby_text, render_reply, reply_summary
-from weloop.messaging.selectors import greeting_of, rule_for_click, rule_matching
+from weloop.messaging.selectors import rule_for_click, rule_matching
 from weloop.stores.models import Store
 from weloop.stores.selectors import store_is_open, stores_nearest
 from weloop.tenants.models import Merchant
-from weloop.wechat.messages import SUCCESS, Message, text_reply
+from weloop.wechat.messages import SUCCESS, Message, parse_message, text_reply
 
 logger = logging.getLogger(__name__)
 
@@ -40,92 +63,249 @@ NEARBY_RADIUS_KM = 50
 NEARBY_MAX_STORES = 3
 # Opening hours cost a query per store: look at this many nearest stores at most for open ones.
 NEARBY_CANDIDATES = 20
+# The queue: how often a failed row is tried, how long after a failure, and how often a process
+# may nudge the worker (rows inserted between two nudges are taken by the running drain, its
+# follow-up a second later, or the sweep every minute).
+MAX_ATTEMPTS = 8
+RETRY_AFTER = timedelta(seconds=60)
+NUDGE_INTERVAL = 0.05
+BATCH = 200
 _MENU_CLICK_EVENTS = frozenset(
     {"click", "scancode_push", "scancode_waitmsg", "pic_sysphoto", "pic_photo_or_album", "pic_weixin"}
 )
 _MENU_VIEW_EVENTS = frozenset({"view", "view_miniprogram"})
 _JOB_REPORTS = frozenset({"templatesendjobfinish", "masssendjobfinish"})
+# Events that do not make the sender a member (no openid check, no member created).
+_NO_MEMBER_EVENTS = _JOB_REPORTS
 
 
 @dataclass
-class Outcome:
-    reply: str = SUCCESS
-    member: Member | None = None
+class Reply:
+    xml: str = SUCCESS
     summary: str = ""  # what was answered, for the log
 
 
-def inbound_handle(*, merchant: Merchant, message: Message) -> str:
-    """Handle one parsed inbound message or event; return the passive-reply XML or ``SUCCESS``.
+# --- in the request -----------------------------------------------------------------------------
 
-    Exactly one effect per message (see the module docstring). Emits ``messaging.message_received``
-    and whatever the member services emit. Must not run inside a transaction: the claim has to be
-    visible to other processes before the handling starts.
+
+def inbound_handle(
+    *, merchant: Merchant, message: Message, xml: str | None = None, config: CallbackConfig | None = None
+) -> str:
+    """Answer one parsed inbound message or event: the passive-reply XML or ``SUCCESS``.
+
+    Records it once (see the module docstring) and leaves the effects to the queue; with the queue
+    in immediate mode (tests) they are done before this returns. ``xml`` is the message as received
+    (rebuilt from ``message`` when not given), ``config`` the merchant's callback config (looked up
+    when not given). Raises ``InvalidMemberProfile`` (400) for an unusable openid, before recording
+    anything. Must not run inside a transaction: the row has to be visible to other processes
+    before the answer goes out.
     """
     key = f"{message.account}:{message.dedup_key}"[:128]
-    log = _claim(merchant, message, key)
-    if log is None:
-        return _stored_reply(merchant, key)
+    raw = xml if xml is not None else xmltodict.unparse({"xml": message.raw}, full_document=False)
+    if message.event not in _NO_MEMBER_EVENTS:
+        member_openid_check(message.openid)
     try:
-        with transaction.atomic():
-            outcome = _dispatch(merchant, message)
-            _finish(log, outcome)
-            publish(merchant=merchant, name="messaging.message_received", payload=_event_payload(log, message))
+        reply = _reply_to(merchant, config or config_of(merchant), message)
     except Exception as error:
-        MessageLog.objects.filter(pk=log.pk).update(
-            status=LogStatus.FAILED, detail=f"{type(error).__name__}: {error}"[:255], handled_at=clock.now()
-        )
+        _insert(merchant, message, key, raw, Reply(), status=LogStatus.FAILED, detail=_error_text(error))
         raise
-    return outcome.reply
+    log_id = _insert(merchant, message, key, raw, reply, status=LogStatus.RECEIVED)
+    if log_id is None:
+        log_id, answer = _take_over_or_stored_reply(merchant, key, raw, reply)
+        if log_id is None:
+            return answer
+    _schedule(log_id)
+    return reply.xml
 
 
-def _claim(merchant: Merchant, message: Message, key: str) -> MessageLog | None:
-    """Insert the log row that makes this delivery the owner; None when another delivery owns it."""
+def _error_text(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:255]
+
+
+def _insert(
+    merchant: Merchant, message: Message, key: str, raw: str, reply: Reply, *, status: str, detail: str = ""
+) -> int | None:
+    """One INSERT … ON CONFLICT DO NOTHING of the inbound row; its id, or None for a duplicate."""
+    now = clock.now()
+    row = MessageLog(
+        merchant=merchant,
+        direction=Direction.IN,
+        openid=message.openid[:64],
+        msg_type=message.msg_type[:32],
+        event=message.event[:64],
+        summary=_summary(message),
+        dedup_key=key,
+        msg_id=message.msg_id[:64],
+        reply_xml="" if reply.xml == SUCCESS else reply.xml,
+        reply_summary=reply.summary[:255],
+        raw_xml=raw,
+        status=status,
+        detail=detail,
+        created_at=now,
+        handled_at=now if status == LogStatus.FAILED else None,
+    )
+    fields = [f for f in MessageLog._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields if f.column)
+    values = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+    sql = (
+        f"INSERT INTO {quote(MessageLog._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({quote('merchant_id')}, {quote('dedup_key')}) WHERE {quote('direction')} = 'in' "
+        f"DO NOTHING RETURNING {quote('id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        found = cursor.fetchone()
+    return int(found[0]) if found else None
+
+
+def _take_over_or_stored_reply(merchant: Merchant, key: str, raw: str, reply: Reply) -> tuple[int | None, str]:
+    """For a duplicate: (row id, reply) when the earlier delivery failed and this one takes it over
+    (compare-and-set), else (None, the stored reply or SUCCESS)."""
+    rows = MessageLog.objects.for_merchant(merchant).filter(direction=Direction.IN, dedup_key=key)
+    taken = rows.filter(status=LogStatus.FAILED, attempts__lt=MAX_ATTEMPTS).update(
+        status=LogStatus.RECEIVED,
+        detail="",
+        handled_at=None,
+        raw_xml=raw,
+        reply_xml="" if reply.xml == SUCCESS else reply.xml,
+        reply_summary=reply.summary[:255],
+    )
+    found = rows.values_list("id", "reply_xml").first()
+    if found is None:  # cannot happen: the insert conflicted with this row
+        return None, SUCCESS
+    if taken:
+        return found[0], reply.xml
+    return None, found[1] or SUCCESS
+
+
+def _reply_to(merchant: Merchant, config: CallbackConfig | None, message: Message) -> Reply:
+    rules = config.rules if config is not None else None
+    if message.is_event:
+        if message.event == "subscribe":
+            greeting = config.greeting if config is not None else None
+            if greeting is None or not greeting.is_active:
+                return Reply()
+            xml = render_reply(message, greeting)
+            return Reply(xml, reply_summary(greeting) if xml != SUCCESS else "")
+        if message.event == "click":
+            return _rule_reply(message, rule_for_click(merchant=merchant, key=message.event_key, rules=rules))
+        return Reply()
+    if message.msg_type == "text":
+        return _rule_reply(message, rule_matching(merchant=merchant, text=message.content, rules=rules))
+    if message.msg_type == "location" and message.latitude is not None and message.longitude is not None:
+        text = nearby_text(merchant, _nearest_stores(merchant, message.latitude, message.longitude), NEARBY_RADIUS_KM)
+        return Reply(text_reply(message, text), text.split("\n", 1)[0][:255])
+    return Reply()
+
+
+def _rule_reply(message: Message, rule: object) -> Reply:
+    if rule is None:
+        return Reply()
+    xml = render_reply(message, rule)  # type: ignore[arg-type]
+    return Reply(xml, reply_summary(rule) if xml != SUCCESS else "")  # type: ignore[arg-type]
+
+
+def _nearest_stores(merchant: Merchant, latitude: float, longitude: float) -> list[tuple[Store, float, bool]]:
+    """Up to three stores within the radius, nearest first: the open ones, or if none is open now,
+    the nearest ones marked closed (better than saying there is nothing)."""
+    nearby = stores_nearest(
+        merchant=merchant, latitude=latitude, longitude=longitude, limit=None, radius_km=NEARBY_RADIUS_KM
+    )
+    now = clock.now()
+    open_ones: list[tuple[Store, float, bool]] = []
+    for store, metres in nearby[:NEARBY_CANDIDATES]:
+        if store_is_open(store, now):
+            open_ones.append((store, metres, True))
+            if len(open_ones) == NEARBY_MAX_STORES:
+                break
+    if open_ones:
+        return open_ones
+    return [(store, metres, False) for store, metres in nearby[:NEARBY_MAX_STORES]]
+
+
+_nudge_lock = threading.Lock()
+_last_nudge = [0.0]
+
+
+def _schedule(log_id: int) -> None:
+    """Have the queue handle the row: at once in immediate mode, else by a (rate-limited) nudge."""
+    from huey.contrib.djhuey import HUEY
+
+    from weloop.messaging.inbound_tasks import inbound_drain
+
+    if HUEY.immediate:
+        inbound_drain(log_id)
+        return
+    now = time.monotonic()
+    with _nudge_lock:
+        if now - _last_nudge[0] < NUDGE_INTERVAL:
+            return
+        _last_nudge[0] = now
+    try:
+        inbound_drain()
+    except Exception:  # the row is durable: the sweep handles it within a minute
+        logger.exception("could not enqueue inbound handling; the sweep will pick it up")
+
+
+# --- on the queue -------------------------------------------------------------------------------
+
+
+def inbound_process(*, log_id: int) -> bool:
+    """Do the effects of one recorded inbound message, exactly once; True when this call did them.
+
+    Claims the row (received or failed → handled) in the transaction that does the effects, so of
+    two workers exactly one does them, and a failure leaves the row failed, to be tried again.
+    """
+    now = clock.now()
     try:
         with transaction.atomic():
-            return MessageLog.objects.create(
-                merchant=merchant,
-                direction=Direction.IN,
-                openid=message.openid[:64],
-                msg_type=message.msg_type[:32],
-                event=message.event[:64],
-                summary=_summary(message),
-                dedup_key=key,
-                msg_id=message.msg_id[:64],
-                status=LogStatus.RECEIVED,
-                created_at=clock.now(),
+            claimed = (
+                MessageLog.objects.filter(pk=log_id, direction=Direction.IN)
+                .filter(Q(status=LogStatus.RECEIVED) | Q(status=LogStatus.FAILED, attempts__lt=MAX_ATTEMPTS))
+                .update(status=LogStatus.HANDLED, handled_at=now, attempts=F("attempts") + 1, detail="")
             )
-    except IntegrityError:
-        pass
-    # The earlier delivery failed and rolled back: this retry may take it over (compare-and-set).
-    retried = (
-        MessageLog.objects.for_merchant(merchant)
-        .filter(direction=Direction.IN, dedup_key=key, status=LogStatus.FAILED)
-        .update(status=LogStatus.RECEIVED, detail="", handled_at=None)
+            if not claimed:
+                return False
+            log = MessageLog.objects.select_related("merchant").get(pk=log_id)
+            message = parse_message(log.raw_xml)
+            member = _dispatch(log.merchant, message)
+            if member is not None:
+                MessageLog.objects.filter(pk=log_id).update(member=member)
+                log.member = member
+            publish(merchant=log.merchant, name="messaging.message_received", payload=_event_payload(log, message))
+    except Exception as error:
+        logger.exception("inbound message %s could not be handled", log_id)
+        MessageLog.objects.filter(pk=log_id, status__in=(LogStatus.RECEIVED, LogStatus.FAILED)).update(
+            status=LogStatus.FAILED, detail=_error_text(error), handled_at=clock.now(), attempts=F("attempts") + 1
+        )
+        return False
+    return True
+
+
+def inbound_pending_ids(*, limit: int = BATCH) -> list[int]:
+    """Rows waiting for the queue, oldest first: received ones, and failed ones due for a retry."""
+    due = Q(status=LogStatus.RECEIVED) | Q(
+        status=LogStatus.FAILED, attempts__lt=MAX_ATTEMPTS, handled_at__lte=clock.now() - RETRY_AFTER
     )
-    if retried:
-        return MessageLog.objects.for_merchant(merchant).get(direction=Direction.IN, dedup_key=key)
-    return None
-
-
-def _stored_reply(merchant: Merchant, key: str) -> str:
-    row = (
-        MessageLog.objects.for_merchant(merchant)
-        .filter(direction=Direction.IN, dedup_key=key)
-        .values_list("status", "reply_xml")
-        .first()
+    return list(
+        MessageLog.objects.filter(direction=Direction.IN, status__in=(LogStatus.RECEIVED, LogStatus.FAILED))
+        .filter(due)
+        .exclude(raw_xml="")
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
     )
-    if row and row[0] == LogStatus.HANDLED and row[1]:
-        return row[1]
-    return SUCCESS
 
 
-def _finish(log: MessageLog, outcome: Outcome) -> None:
-    log.status = LogStatus.HANDLED
-    log.member = outcome.member
-    log.reply_xml = "" if outcome.reply == SUCCESS else outcome.reply
-    log.reply_summary = outcome.summary[:255]
-    log.handled_at = clock.now()
-    log.save(update_fields=["status", "member", "reply_xml", "reply_summary", "handled_at"])
+def inbound_process_pending(*, limit: int = BATCH) -> int:
+    """Handle every row waiting for the queue; return how many this call handled."""
+    done = 0
+    while True:
+        ids = inbound_pending_ids(limit=limit)
+        handled = sum(inbound_process(log_id=log_id) for log_id in ids)
+        done += handled
+        if not ids or not handled:
+            return done
 
 
 def _event_payload(log: MessageLog, message: Message) -> dict[str, object]:
@@ -180,7 +360,8 @@ def _summary(message: Message) -> str:
 # --- dispatch -----------------------------------------------------------------------------------
 
 
-def _dispatch(merchant: Merchant, message: Message) -> Outcome:
+def _dispatch(merchant: Merchant, message: Message) -> Member | None:
+    """The effects of one message on the merchant's members; the member it concerns, if any."""
     if message.is_event:
         handler = _EVENT_HANDLERS.get(message.event)
         if handler is None:
@@ -197,23 +378,16 @@ def _dispatch(merchant: Merchant, message: Message) -> Outcome:
     return handler(merchant, message)
 
 
-def _on_subscribe(merchant: Merchant, message: Message) -> Outcome:
-    member = member_follow(merchant=merchant, openid=message.openid, scene=message.scene or None, at=_sent_at(message))
-    greeting = greeting_of(merchant=merchant)
-    if greeting is None or not greeting.is_active:
-        return Outcome(member=member)
-    reply = render_reply(message, greeting)
-    return Outcome(reply=reply, member=member, summary=reply_summary(greeting) if reply != SUCCESS else "")
+def _on_subscribe(merchant: Merchant, message: Message) -> Member:
+    return member_follow(merchant=merchant, openid=message.openid, scene=message.scene or None, at=_sent_at(message))
 
 
-def _on_unsubscribe(merchant: Merchant, message: Message) -> Outcome:
-    # WeChat delivers no reply to an unfollow.
-    return Outcome(member=member_unfollow(merchant=merchant, openid=message.openid, at=_sent_at(message)))
+def _on_unsubscribe(merchant: Merchant, message: Message) -> Member:
+    return member_unfollow(merchant=merchant, openid=message.openid, at=_sent_at(message))
 
 
-def _on_scan(merchant: Merchant, message: Message) -> Outcome:
-    member = member_record_scan(merchant=merchant, openid=message.openid, scene=message.scene, at=_sent_at(message))
-    return Outcome(member=member)
+def _on_scan(merchant: Merchant, message: Message) -> Member:
+    return member_record_scan(merchant=merchant, openid=message.openid, scene=message.scene, at=_sent_at(message))
 
 
 def _touch(merchant: Merchant, message: Message, kind: str, **fields: object) -> Member:
@@ -229,8 +403,8 @@ def _touch(merchant: Merchant, message: Message, kind: str, **fields: object) ->
     return touch.member
 
 
-def _on_location_event(merchant: Merchant, message: Message) -> Outcome:
-    member = _touch(
+def _on_location_event(merchant: Merchant, message: Message) -> Member:
+    return _touch(
         merchant,
         message,
         TouchKind.LOCATION,
@@ -238,53 +412,42 @@ def _on_location_event(merchant: Merchant, message: Message) -> Outcome:
         longitude=message.longitude,
         detail={"reported": True, "precision": message.precision},
     )
-    return Outcome(member=member)
 
 
-def _on_menu_click(merchant: Merchant, message: Message) -> Outcome:
+def _on_menu_click(merchant: Merchant, message: Message) -> Member:
     detail = {"key": message.event_key[:128], "event": message.event}
     if message.scan_result:
         detail["scan_result"] = message.scan_result[:500]
-    member = _touch(merchant, message, TouchKind.MENU_CLICK, detail=detail)
-    rule = rule_for_click(merchant=merchant, key=message.event_key) if message.event == "click" else None
-    return _rule_outcome(message, rule, member)
+    return _touch(merchant, message, TouchKind.MENU_CLICK, detail=detail)
 
 
-def _on_menu_view(merchant: Merchant, message: Message) -> Outcome:
-    member = _touch(merchant, message, TouchKind.MENU_VIEW, detail={"url": message.event_key[:1024]})
-    return Outcome(member=member)
+def _on_menu_view(merchant: Merchant, message: Message) -> Member:
+    return _touch(merchant, message, TouchKind.MENU_VIEW, detail={"url": message.event_key[:1024]})
 
 
-def _on_job_report(merchant: Merchant, message: Message) -> Outcome:
+def _on_job_report(merchant: Merchant, message: Message) -> Member | None:
     """TEMPLATESENDJOBFINISH / MASSSENDJOBFINISH: how a message we sent went, by WeChat's msgid."""
     if message.msg_id:
         delivered = message.msg_status.strip().lower() in ("success", "send success")
         MessageLog.objects.for_merchant(merchant).filter(direction=Direction.OUT, msg_id=message.msg_id).update(
             status=LogStatus.DELIVERED if delivered else LogStatus.UNDELIVERED, detail=message.msg_status[:255]
         )
-    return Outcome(member=member_find_by_openid(merchant=merchant, openid=message.openid))
+        if message.event == "templatesendjobfinish":
+            notification_job_report(merchant=merchant, msg_id=message.msg_id, status=message.msg_status)
+    return member_find_by_openid(merchant=merchant, openid=message.openid)
 
 
-def _on_other_event(merchant: Merchant, message: Message) -> Outcome:
+def _on_other_event(merchant: Merchant, message: Message) -> Member | None:
     # Subscription-notice popups and events we do not act on: link the log to a known member only.
-    return Outcome(member=member_find_by_openid(merchant=merchant, openid=message.openid))
+    return member_find_by_openid(merchant=merchant, openid=message.openid)
 
 
-def _on_text(merchant: Merchant, message: Message) -> Outcome:
-    member = _touch(merchant, message, TouchKind.MESSAGE, detail={"msg_type": "text", "msg_id": message.msg_id})
-    return _rule_outcome(message, rule_matching(merchant=merchant, text=message.content), member)
+def _on_text(merchant: Merchant, message: Message) -> Member:
+    return _touch(merchant, message, TouchKind.MESSAGE, detail={"msg_type": "text", "msg_id": message.msg_id})
 
 
-def _rule_outcome(message: Message, rule: AutoReplyRule | None, member: Member) -> Outcome:
-    if rule is None:
-        return Outcome(member=member)
-    reply = render_reply(message, rule)
-    summary = reply_summary(rule) if reply != SUCCESS else ""
-    return Outcome(reply=reply, member=member, summary=summary)
-
-
-def _on_location_message(merchant: Merchant, message: Message) -> Outcome:
-    member = _touch(
+def _on_location_message(merchant: Merchant, message: Message) -> Member:
+    return _touch(
         merchant,
         message,
         TouchKind.LOCATION,
@@ -292,46 +455,24 @@ def _on_location_message(merchant: Merchant, message: Message) -> Outcome:
         longitude=message.longitude,
         detail={"label": message.label[:200], "msg_id": message.msg_id},
     )
-    if message.latitude is None or message.longitude is None:
-        return Outcome(member=member)
-    text = nearby_text(merchant, _nearest_stores(merchant, message.latitude, message.longitude), NEARBY_RADIUS_KM)
-    return Outcome(reply=text_reply(message, text), member=member, summary=text.split("\n", 1)[0][:255])
 
 
-def _nearest_stores(merchant: Merchant, latitude: float, longitude: float) -> list[tuple[Store, float, bool]]:
-    """Up to three stores within the radius, nearest first: the open ones, or if none is open now,
-    the nearest ones marked closed (better than saying there is nothing)."""
-    nearby = stores_nearest(
-        merchant=merchant, latitude=latitude, longitude=longitude, limit=None, radius_km=NEARBY_RADIUS_KM
-    )
-    now = clock.now()
-    open_ones: list[tuple[Store, float, bool]] = []
-    for store, metres in nearby[:NEARBY_CANDIDATES]:
-        if store_is_open(store, now):
-            open_ones.append((store, metres, True))
-            if len(open_ones) == NEARBY_MAX_STORES:
-                break
-    if open_ones:
-        return open_ones
-    return [(store, metres, False) for store, metres in nearby[:NEARBY_MAX_STORES]]
-
-
-def _on_other_message(merchant: Merchant, message: Message) -> Outcome:
+def _on_other_message(merchant: Merchant, message: Message) -> Member:
     detail = {"msg_type": message.msg_type, "msg_id": message.msg_id}
     for name in ("media_id", "pic_url", "url", "title"):
         value = getattr(message, name)
         if value:
             detail[name] = value[:500]
-    return Outcome(member=_touch(merchant, message, TouchKind.MESSAGE, detail=detail))
+    return _touch(merchant, message, TouchKind.MESSAGE, detail=detail)
 
 
-_EVENT_HANDLERS: dict[str, Callable[[Merchant, Message], Outcome]] = {
+_EVENT_HANDLERS: dict[str, Callable[[Merchant, Message], Member | None]] = {
     "subscribe": _on_subscribe,
     "unsubscribe": _on_unsubscribe,
     "scan": _on_scan,
     "location": _on_location_event,
 }
-_MESSAGE_HANDLERS: dict[str, Callable[[Merchant, Message], Outcome]] = {
+_MESSAGE_HANDLERS: dict[str, Callable[[Merchant, Message], Member | None]] = {
     "text": _on_text,
     "location": _on_location_message,
 }

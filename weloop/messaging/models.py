@@ -3,6 +3,7 @@
 ``MessageLog`` doubles as the cross-process deduplication store of inbound messages: its unique
 (merchant, dedup_key) for inbound rows lets exactly one delivery of a message be handled, whichever
 process or thread it reaches, including a retry that arrives while the first is still running.
+An inbound row is also the durable record the queue handles the message from (``raw_xml``).
 """
 
 from __future__ import annotations
@@ -108,6 +109,10 @@ class MessageLog(TenantModel):
     msg_id = models.CharField(max_length=64, blank=True, default="")
     reply_summary = models.CharField(max_length=255, blank=True, default="")
     reply_xml = models.TextField(blank=True, default="")
+    # Inbound: the message as WeChat sent it (decrypted), what the queue handles it from.
+    raw_xml = models.TextField(blank=True, default="")
+    # Inbound: how often the queue tried to handle it (failed rows are retried a few times).
+    attempts = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=16, choices=LogStatus.choices)
     errcode = models.IntegerField(null=True, blank=True)
     detail = models.CharField(max_length=255, blank=True, default="")
@@ -127,6 +132,12 @@ class MessageLog(TenantModel):
             models.Index(fields=["merchant", "-created_at"], name="message_log_recent_idx"),
             models.Index(fields=["merchant", "direction", "msg_id"], name="message_log_msg_id_idx"),
             models.Index(fields=["merchant", "openid"], name="message_log_openid_idx"),
+            # What the queue still has to handle: a small index however long the log grows.
+            models.Index(
+                fields=["id"],
+                condition=Q(direction=Direction.IN, status__in=[LogStatus.RECEIVED, LogStatus.FAILED]),
+                name="message_log_pending_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db.models import QuerySet
 
 from weloop.core.db import get_or_not_found
@@ -29,13 +31,18 @@ def _active_rules(merchant: Merchant) -> list[AutoReplyRule]:
     return [r for r in rules if r.match_type == MatchType.EXACT] + [r for r in rules if r.match_type != MatchType.EXACT]
 
 
-def rule_matching(*, merchant: Merchant, text: str) -> AutoReplyRule | None:
+def rule_matching(
+    *, merchant: Merchant, text: str, rules: Sequence[AutoReplyRule] | None = None
+) -> AutoReplyRule | None:
     """The rule answering a text message: an exact match (ignoring case and surrounding spaces)
-    before a "contains" match, the higher priority first, then the older rule."""
+    before a "contains" match, the higher priority first, then the older rule.
+
+    ``rules`` are the merchant's active rules in that order (the callback's cached copy); read
+    from the database when not given."""
     folded = (text or "").strip().casefold()
     if not folded:
         return None
-    for rule in _active_rules(merchant):
+    for rule in _active_rules(merchant) if rules is None else rules:
         keyword = rule.keyword.strip().casefold()
         if not keyword:
             continue
@@ -46,11 +53,15 @@ def rule_matching(*, merchant: Merchant, text: str) -> AutoReplyRule | None:
     return None
 
 
-def rule_for_click(*, merchant: Merchant, key: str) -> AutoReplyRule | None:
-    """The rule answering a menu click: its keyword equals the button's key (case-sensitive)."""
+def rule_for_click(
+    *, merchant: Merchant, key: str, rules: Sequence[AutoReplyRule] | None = None
+) -> AutoReplyRule | None:
+    """The rule answering a menu click: its keyword equals the button's key (case-sensitive).
+    ``rules`` as for ``rule_matching``."""
     if not key:
         return None
-    return next((rule for rule in _active_rules(merchant) if rule.keyword == key), None)
+    candidates = _active_rules(merchant) if rules is None else rules
+    return next((rule for rule in candidates if rule.keyword == key), None)
 
 
 def greeting_of(*, merchant: Merchant) -> FollowGreeting | None:

@@ -1,6 +1,6 @@
 """Consumer H5 product pages under /m/<merchant_slug>/products/: thin views over product_presenters.
 
-No cart yet: the product page leaves an empty place where the order flow will add its buy button.
+The product page's buy area posts to the shop (``shop_views.cart_add``): add to cart, or buy now.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from django.views.decorators.http import require_safe
 
 from weloop.storefront.product_presenters import product_groups, product_page
 from weloop.storefront.shell import consumer_view, render_page
+from weloop.storefront.shop_views import remember_table
 
 MAX_OPTION_VALUE = 60
 
@@ -17,6 +18,7 @@ MAX_OPTION_VALUE = 60
 @require_safe
 @consumer_view
 def product_list(request: HttpRequest) -> HttpResponse:
+    remember_table(request)  # a table or shelf QR may open the product list
     groups = product_groups(merchant=request.merchant)  # type: ignore[attr-defined]
     return render_page(request, "storefront/products.html", {"groups": groups}, tab="products")
 
@@ -31,4 +33,5 @@ def product_detail(request: HttpRequest, product_id: str) -> HttpResponse:
         if key[:1] == "o" and key[1:].isdigit() and len(key) <= 3
     }
     page = product_page(merchant=request.merchant, product_id=product_id, chosen=chosen)  # type: ignore[attr-defined,arg-type]
-    return render_page(request, "storefront/product_detail.html", {"page": page}, tab="products")
+    context = {"page": page, "added": request.GET.get("added") == "1"}
+    return render_page(request, "storefront/product_detail.html", context, tab="products")

@@ -21,6 +21,8 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from weloop.storefront.identity import current_member
+from weloop.storefront.shop_presenters import cart_units
 from weloop.tenants.selectors import merchant_for_slug
 
 View = Callable[..., HttpResponse]
@@ -49,6 +51,7 @@ TABS = (
     Tab("home", _("Home"), "storefront:home"),
     Tab("stores", _("Stores"), "storefront:store_list"),
     Tab("products", _("Products"), "storefront:product_list"),
+    Tab("cart", _("Cart"), "storefront:cart"),  # its badge counts the units in the member's cart
     Tab("me", _("Me"), "storefront:me"),  # signs the visitor in through WeChat (identity.member_required)
 )
 
@@ -59,18 +62,34 @@ class TabLink:
     label: str | Promise
     url: str
     active: bool
+    badge: int = 0
 
 
-def tab_links(merchant_slug: str, *, active: str) -> list[TabLink]:
+def tab_links(merchant_slug: str, *, active: str, badges: dict[str, int] | None = None) -> list[TabLink]:
+    badges = badges or {}
     return [
-        TabLink(tab.key, tab.label, reverse(tab.url_name, kwargs={"merchant_slug": merchant_slug}), tab.key == active)
+        TabLink(
+            tab.key,
+            tab.label,
+            reverse(tab.url_name, kwargs={"merchant_slug": merchant_slug}),
+            tab.key == active,
+            badges.get(tab.key, 0),
+        )
         for tab in TABS
         if tab.url_name
     ]
 
 
+def _badges(request: HttpRequest) -> dict[str, int]:
+    """The cart's unit count, for a visitor already signed in (nobody is sent to sign in for a badge)."""
+    member = current_member(request)
+    if member is None:
+        return {}
+    return {"cart": cart_units(merchant=request.merchant, member=member)}  # type: ignore[attr-defined]
+
+
 def render_page(request: HttpRequest, template: str, context: dict[str, Any], *, tab: str = "") -> HttpResponse:
     """Render a storefront page with the merchant and the tab bar (``tab`` is the highlighted one)."""
     merchant = request.merchant  # type: ignore[attr-defined]
-    shell = {"merchant": merchant, "tabs": tab_links(merchant.slug, active=tab)}
+    shell = {"merchant": merchant, "tabs": tab_links(merchant.slug, active=tab, badges=_badges(request))}
     return render(request, template, {**shell, **context})

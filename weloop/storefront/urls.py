@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from weloop.storefront import member_views, product_views, views
+from weloop.storefront import member_views, product_views, shop_views, views
 
 app_name = "storefront"
 
@@ -18,4 +18,15 @@ urlpatterns = [
     # products: the catalog on sale, by category; a product's options, prices and stock per store
     path("products/", product_views.product_list, name="product_list"),
     path("products/<str:product_id>/", product_views.product_detail, name="product_detail"),
+    # the shop: cart, checkout (delivery, pickup, or in store from a table QR), paying, my orders
+    path("cart/", shop_views.cart, name="cart"),
+    path("cart/add", shop_views.cart_add, name="cart_add"),
+    path("cart/update", shop_views.cart_update, name="cart_update"),
+    path("checkout", shop_views.checkout, name="checkout"),
+    path("orders/", shop_views.order_list, name="order_list"),
+    path("orders/<str:order_no>/", shop_views.order_detail, name="order_detail"),
+    path("orders/<str:order_no>/status", shop_views.order_status, name="order_status"),
+    path("orders/<str:order_no>/pay", shop_views.order_pay, name="order_pay"),
+    path("orders/<str:order_no>/cancel", shop_views.order_cancel, name="order_cancel"),
+    path("orders/<str:order_no>/aftersales", shop_views.order_aftersales, name="order_aftersales"),
 ]

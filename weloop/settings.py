@@ -121,6 +121,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "weloop.core.middleware.RequestSizeLimitMiddleware",
+    "weloop.core.middleware.LeanPathMiddleware",  # /wechat/ skips everything below
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -132,6 +133,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "weloop.core.middleware.WeloopErrorMiddleware",
 ]
+
+# Machine-to-machine paths served without sessions, auth, CSRF, messages or locale (LeanPathMiddleware).
+WELOOP_LEAN_PATHS = ("/wechat/",)
 
 ROOT_URLCONF = "weloop.urls"
 WSGI_APPLICATION = "weloop.wsgi.application"

@@ -237,3 +237,33 @@ def test_a_text_message_costs_a_handful_of_queries(pusher, hello_rule, django_as
     with django_assert_max_num_queries(12):
         response = pusher.post(text_xml(pusher.account.original_id, "o-1", "hi"), "safe")
     assert pusher.open_reply(response)["Content"] == "Hello!"
+
+
+# --- the lean path ------------------------------------------------------------------------------
+
+
+def test_the_callback_skips_sessions_and_keeps_nosniff(pusher, hello_rule):
+    response = pusher.post(text_xml(pusher.account.original_id, "o-1", "hi"))
+    assert response.status_code == 200 and response["X-Content-Type-Options"] == "nosniff"
+    assert "Cookie" not in response.get("Vary", "") and not response.cookies
+
+
+def test_the_callback_still_checks_the_host(pusher):
+    query, body = pusher.request(text_xml(pusher.account.original_id, "o-1", "hi"))
+    response = pusher.client.post(
+        f"{pusher.url}?{urlencode(query)}", data=body, content_type="text/xml", HTTP_HOST="evil.example"
+    )
+    assert response.status_code == 400 and not MessageLog.objects.exists()
+
+
+def test_with_the_queue_deferred_a_text_message_costs_one_query(pusher, hello_rule, monkeypatch):
+    from django.test.utils import CaptureQueriesContext
+    from huey.contrib.djhuey import HUEY
+
+    pusher.post(text_xml(pusher.account.original_id, "o-1", "hi"))  # loads this process's config copy
+    monkeypatch.setattr(HUEY, "immediate", False)
+    monkeypatch.setattr("weloop.messaging.inbound_tasks.inbound_drain", lambda *args: None)
+    with CaptureQueriesContext(connection) as queries:
+        response = pusher.post(text_xml(pusher.account.original_id, "o-1", "hi"), "safe")
+    assert pusher.open_reply(response)["Content"] == "Hello!"
+    assert len(queries) == 1 and queries[0]["sql"].startswith("INSERT")

@@ -84,9 +84,17 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(
-    data_dir: Path, *, workers: int = 2, threads: int = 4, env: dict | None = None, seed_demo: bool = True
+    data_dir: Path,
+    *,
+    workers: int = 2,
+    threads: int = 4,
+    env: dict | None = None,
+    seed_demo: bool = True,
+    startup_timeout: float = 300.0,
 ) -> Iterator[str]:
-    """Start `weloop serve` on a free port with its own data dir; yield its base URL."""
+    """Start `weloop serve` on a free port with its own data dir; yield its base URL.
+
+    ``startup_timeout`` covers migrating and seeding the demo, slow on a busy 2-core machine."""
     port = free_port()
     full_env = {
         **os.environ,
@@ -112,7 +120,7 @@ def running_server(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + startup_timeout
         while True:
             try:
                 urllib.request.urlopen(base + "/healthz", timeout=2).read()

@@ -2,7 +2,7 @@
 
     ClerkAction("verify", "clerk:verify", _("Verify a code"), "vouchers.redeem")
 
-and each shows only to staff holding its permission. None exist yet: this page only shows the stores.
+and each shows only to staff holding its permission.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from weloop.tenants.models import StaffMember
 from weloop.tenants.permissions import has_permission
@@ -24,7 +25,11 @@ class ClerkAction:
     permission: str
 
 
-CLERK_ACTIONS: list[ClerkAction] = []
+CLERK_ACTIONS: list[ClerkAction] = [
+    ClerkAction("pickup", "clerk:pickup", _("Pickup code"), "orders.counter"),
+    ClerkAction("pay", "clerk:pay", _("Take payment"), "orders.counter"),
+    ClerkAction("valet", "clerk:valet", _("New order"), "orders.counter"),
+]
 
 
 def clerk_actions_for(staff: StaffMember) -> list[dict[str, object]]:

@@ -386,6 +386,43 @@ def _pay_at_counter(merchant: Merchant, order: Order, clerk: StaffMember) -> Non
     )
 
 
+def seed_flash_sales(ctx: DemoContext) -> None:
+    """One live flash sale (pickup at the first store) and one starting tomorrow (delivered)."""
+    from datetime import timedelta
+
+    from weloop.catalog.models import Sku
+    from weloop.core import clock
+    from weloop.flashsales.services import flash_sale_create
+
+    merchant = ctx.merchant
+    skus = list(Sku.objects.for_merchant(merchant).filter(is_active=True, product__status="active").order_by("id")[:2])
+    if not skus:
+        return
+    now = clock.now()
+    flash_sale_create(
+        merchant=merchant,
+        sku=skus[0],
+        title="限时抢购：今日特价",
+        price_fen=max(skus[0].price_fen // 2, 1),
+        starts_at=now - timedelta(minutes=5),
+        ends_at=now + timedelta(days=2),
+        quota=20,
+        store=ctx.stores[0] if ctx.stores else None,
+        actor="demo",
+    )
+    tomorrow = now + timedelta(days=1)
+    flash_sale_create(
+        merchant=merchant,
+        sku=skus[-1],
+        title="明晚八点秒杀",
+        price_fen=max(skus[-1].price_fen // 3, 1),
+        starts_at=tomorrow,
+        ends_at=tomorrow + timedelta(hours=1),
+        quota=50,
+        actor="demo",
+    )
+
+
 # Each step: (label, function). Later capabilities append theirs.
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("stores", seed_stores),
@@ -395,6 +432,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("pay", seed_pay),
     ("catalog", seed_catalog),
     ("orders", seed_orders),
+    ("flash sales", seed_flash_sales),
 ]
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from weloop.storefront import member_views, product_views, shop_views, views
+from weloop.storefront import flash_views, member_views, product_views, shop_views, views
 
 app_name = "storefront"
 
@@ -29,4 +29,7 @@ urlpatterns = [
     path("orders/<str:order_no>/pay", shop_views.order_pay, name="order_pay"),
     path("orders/<str:order_no>/cancel", shop_views.order_cancel, name="order_cancel"),
     path("orders/<str:order_no>/aftersales", shop_views.order_aftersales, name="order_aftersales"),
+    # flash sales: the countdown page, and the claim (signed-in members)
+    path("flash/<str:sale_id>/", flash_views.flash_sale_page, name="flash_sale"),
+    path("flash/<str:sale_id>/claim", flash_views.flash_sale_claim, name="flash_sale_claim"),
 ]

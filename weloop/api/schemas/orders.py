@@ -18,7 +18,7 @@ from pydantic import Field, StrictInt
 from weloop.api.schemas.common import InputSchema, Page
 from weloop.orders.enums import FulfilmentType, OrderStatus
 from weloop.orders.models import Order, OrderLine, OrderRefund, Shipment, TrackingEvent
-from weloop.orders.services import Address
+from weloop.orders.services import Address, DeliveredCode, virtual_codes_for_member
 from weloop.payments.models import Payment
 
 _ORDER_NO = "O2026021712345678"
@@ -62,8 +62,9 @@ class AddressIn(InputSchema):
 
 class FulfilmentIn(InputSchema):
     type: FulfilmentType = Field(
-        description="`delivery` (to `address`, from a warehouse), `pickup` (at `store_id`) or `in_store` "
-        "(served at `store_id`, at `table_code`).",
+        description="`delivery` (to `address`, from a warehouse), `pickup` (at `store_id`), `in_store` "
+        "(served at `store_id`, at `table_code`) or `virtual` (virtual products only: delivered as codes when "
+        "paid, nothing shipped; `store_id` optional, for attribution).",
         examples=["pickup"],
     )
     store_id: str | None = Field(
@@ -182,6 +183,11 @@ class OrderLineOut(Schema):
     discount_fen: int = Field(description=f"Discount on this line. {_FEN}")
     refunded_fen: int = Field(description=f"Refunded on this line so far. {_FEN}")
     returned_quantity: int = Field(description="Units that came back and went on sale again.")
+    kind: str = Field(
+        description="The product's kind when ordered: `physical`, or `virtual` (delivered as codes when the order "
+        "is paid, see the order's `codes`).",
+        examples=["physical"],
+    )
 
     @staticmethod
     def resolve_id(obj: OrderLine) -> str:
@@ -194,6 +200,27 @@ class OrderLineOut(Schema):
     @staticmethod
     def resolve_product_id(obj: OrderLine) -> str:
         return obj.product_id_snapshot
+
+    @staticmethod
+    def resolve_kind(obj: OrderLine) -> str:
+        return obj.product_kind
+
+
+class VirtualCodeOut(Schema):
+    id: str = Field(description="The code's public id (`vc_…`).", examples=["vc_4K9QX2M7PA"])
+    line_id: str = Field(description="The order line (`ol_…`) it was delivered for; one code per unit.")
+    product_name: str = Field(description="The product's name when ordered.", examples=["储值卡充值"])
+    code: str = Field(
+        description="The code in clear (16 characters in groups of 4). Show it only to the order's member: it is "
+        "what they redeem. Staff pages show its last 4 characters only.",
+        examples=["7Q2M-4K9X-PA3B-VN8C"],
+    )
+    status: str = Field(description="`issued`, or `void` (refunded: no longer valid).", examples=["issued"])
+    issued_at: dt.datetime = Field(description="When it was delivered: when the order was paid (ISO 8601).")
+    first_shown_at: dt.datetime | None = Field(
+        description="When the member first opened it in their order (ISO 8601); null if never. Reading it here "
+        "does not set it."
+    )
 
 
 class TrackingEventOut(Schema):
@@ -257,7 +284,9 @@ class OrderSummaryOut(Schema):
     status: OrderStatus = Field(description="The order's status.", examples=["pending_payment"])
     member_id: str = Field(description="The member (`mb_…`).", examples=["mb_7Q2M4K9XPA"])
     openid: str = Field(description="The member's openid.", examples=["oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"])
-    fulfilment_type: FulfilmentType = Field(description="`delivery`, `pickup` or `in_store`.")
+    fulfilment_type: FulfilmentType = Field(
+        description="`delivery`, `pickup`, `in_store`, or `virtual` (codes only, nothing shipped)."
+    )
     store_id: str | None = Field(description="The fulfilling store (`st_…`); null for delivery.")
     total_fen: int = Field(description=f"What the member pays. {_FEN}", examples=[5600])
     refunded_fen: int = Field(description=f"Refunded so far. {_FEN}", examples=[0])
@@ -293,6 +322,10 @@ class OrderOut(OrderSummaryOut):
     shipments: list[ShipmentOut] = Field(description="Shipments of a delivery order, with their tracking events.")
     payments: list[PaymentOut] = Field(description="Every payment started or recorded for the order, newest first.")
     refunds: list[RefundOut] = Field(description="Refunds of the order, oldest first.")
+    codes: list[VirtualCodeOut] = Field(
+        description="Codes delivered for the order's `virtual` lines, one per unit, issued when the order is paid "
+        "(a virtual-only order is then `completed`). Empty for physical goods and before payment."
+    )
 
     @staticmethod
     def resolve_address(obj: Order) -> dict[str, str] | None:
@@ -313,6 +346,10 @@ class OrderOut(OrderSummaryOut):
     @staticmethod
     def resolve_payments(obj: Order) -> list[Payment]:
         return getattr(obj, "payment_rows", [])
+
+    @staticmethod
+    def resolve_codes(obj: Order) -> list[DeliveredCode]:
+        return virtual_codes_for_member(merchant=obj.merchant, order=obj, mark_shown=False)
 
     @staticmethod
     def resolve_refunds(obj: Order) -> list[dict[str, Any]]:

@@ -379,3 +379,24 @@ def test_cancel_an_unpaid_order_frees_it_once(call, pickup_body):
     assert (again.status_code, again.json()["code"]) == (409, "state.invalid_transition")
     pay = call("POST", f"/orders/{order_no}/payments", {"method": "wechat_native"})
     assert (pay.status_code, pay.json()["code"]) == (409, "orders.not_payable")
+
+
+# --- virtual goods --------------------------------------------------------------------------------
+
+
+def test_a_paid_virtual_order_exposes_its_codes(call, merchant, member, clerk):
+    from weloop.catalog.services import ProductInput, SkuInput, product_create, product_set_status, sku_create
+
+    card = product_create(merchant=merchant, data=ProductInput(name="Top-up", kind="virtual"), actor="t")
+    sku = sku_create(merchant=merchant, product_id=card.public_id, data=SkuInput(code="T-1", price_fen=100), actor="t")
+    product_set_status(merchant=merchant, product_id=card.public_id, status="active", actor="t")
+    order = _place(
+        call,
+        {"openid": member.openid, "lines": [{"sku_id": sku.public_id, "quantity": 2}], "fulfilment": {"type": "virtual"}},
+    )
+    assert order["codes"] == [] and order["lines"][0]["kind"] == "virtual"
+    _pay_cash(call, order["order_no"], clerk)
+    body = call("GET", f"/orders/{order['order_no']}").json()
+    assert body["status"] == "completed"
+    assert len(body["codes"]) == 2 and all(len(c["code"]) == 19 and c["status"] == "issued" for c in body["codes"])
+    assert body["codes"][0]["first_shown_at"] is None

@@ -150,3 +150,6 @@ def on_model_change(sender: type, instance: Any, **kwargs: Any) -> None:
     merchant_id = instance.pk if sender is Merchant else getattr(instance, "merchant_id", None)
     if merchant_id is not None:
         config_changed(merchant_id)
+    if sender is Merchant:  # a new merchant may take a slug a copy still holds (a deleted one's)
+        with _lock:
+            _by_slug.pop(instance.slug, None)

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "weloop.catalog",
     "weloop.inventory",
     "weloop.payments",
+    "weloop.vouchers",
     "weloop.orders",
     "weloop.members",
     "weloop.messaging",

@@ -210,6 +210,29 @@ def product_create(*, merchant: Merchant, data: ProductInput, actor: str) -> Pro
 
 
 @transaction.atomic
+def deal_product_create(*, merchant: Merchant, name: str, description: str = "", actor: str) -> Product:
+    """Create the draft product of kind ``deal`` a deal sells (for ``orders.deals.deal_launch`` only).
+
+    A deal product is delivered as vouchers: neither shipped nor picked up. Raises InvalidProduct
+    or ProductNameTaken. Emits catalog.product_created.
+    """
+    product = Product(
+        merchant=merchant,
+        name=clean_text(name, field="name", max_length=120, required=True),
+        description=clean_description(description),
+        kind=ProductKind.DEAL,
+        option_names=[],
+        allows_delivery=False,
+        allows_pickup=False,
+    )
+    _save_product(product)
+    publish(
+        merchant=merchant, name="catalog.product_created", payload={"product_id": product.public_id, "actor": actor}
+    )
+    return product
+
+
+@transaction.atomic
 def product_update(*, merchant: Merchant, product_id: str, patch: ProductPatch, actor: str) -> Product:
     """Change the given fields. Option names change only while the product has no SKU
     (OptionsInUse). Same errors as product_create. Emits catalog.product_updated."""

@@ -25,6 +25,7 @@ from django.db import transaction
 from weloop.core.events import subscribe
 from weloop.core.models import OutboxEvent
 from weloop.orders import services
+from weloop.orders import deals  # noqa: F401  (registers the deal and voucher handlers)
 
 
 @subscribe("payments.payment_succeeded")

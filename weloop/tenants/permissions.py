@@ -37,6 +37,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The catalog: managers shape it; a store manager reads it (prices, stock in the stores).
     "catalog.manage": _MANAGERS,
     "catalog.view": _MANAGERS | {StaffRole.STORE_MANAGER},
+    # Deals and vouchers: managers define deals; the counter redeems (scoped to its stores); store
+    # managers read the settlement of what their stores redeemed.
+    "deals.manage": _MANAGERS,
+    "vouchers.redeem": _MANAGERS | {StaffRole.STORE_MANAGER, StaffRole.CLERK},
+    "vouchers.settlement": _MANAGERS | {StaffRole.STORE_MANAGER},
     # Orders: a store manager runs their stores' orders (scoped); the service desk reads them to
     # answer customers. Money going out (refunds, after-sales decisions) and the shop's rules
     # (shipping fee, purchase limits) are managers' work; so is the WeChat Pay account and its ledger.
@@ -49,7 +54,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 # Permissions that a store assignment narrows to the assigned stores.
-STORE_SCOPED = frozenset({"stores.edit", "clerk.use", "orders.view", "orders.manage", "orders.counter"})
+STORE_SCOPED = frozenset(
+    {"stores.edit", "clerk.use", "orders.view", "orders.manage", "orders.counter", "vouchers.redeem"}
+)
 
 
 def assigned_store_ids(staff: StaffMember) -> frozenset[int]:

@@ -35,7 +35,7 @@ def code_new() -> str:
 def code_normalise(typed: str) -> str:
     """What a person typed, as stored codes are written: upper case, dashes every 4, O→0, I/L→1."""
     raw = "".join(ch for ch in str(typed or "").upper() if ch.isalnum())
-    raw = raw.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    raw = raw.translate(str.maketrans("OIL", "011"))
     return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 

@@ -392,7 +392,11 @@ def test_a_paid_virtual_order_exposes_its_codes(call, merchant, member, clerk):
     product_set_status(merchant=merchant, product_id=card.public_id, status="active", actor="t")
     order = _place(
         call,
-        {"openid": member.openid, "lines": [{"sku_id": sku.public_id, "quantity": 2}], "fulfilment": {"type": "virtual"}},
+        {
+            "openid": member.openid,
+            "lines": [{"sku_id": sku.public_id, "quantity": 2}],
+            "fulfilment": {"type": "virtual"},
+        },
     )
     assert order["codes"] == [] and order["lines"][0]["kind"] == "virtual"
     _pay_cash(call, order["order_no"], clerk)

@@ -123,9 +123,10 @@ def run() -> None:
             "threads_per_worker": THREADS,
             "client_concurrency": CONCURRENCY,
             "seconds_each": DURATION,
-            "dedup": "MessageLog unique row",
+            "dedup": "MessageLog unique row, one INSERT … ON CONFLICT DO NOTHING",
+            "effects": "on the queue; its worker shares the 2 cores and drains the backlog during later phases",
             "distinct_followers": 500,
-            "load_generator": "python threads on the same 2 cores",
+            "load_generator": "wrk (python threads when wrk is absent) on the same 2 cores",
         },
         goals=GOALS,
     )

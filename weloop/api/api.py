@@ -31,7 +31,7 @@ from weloop.api.errors import (
 from weloop.api.guards import find_nul, refuse_nul_characters
 from weloop.api.idempotency import idempotent
 from weloop.api.openapi import DESCRIPTION, document_shared_behaviour
-from weloop.api.routers import catalog, flashsales, members, notifications, orders, qrcodes, stores
+from weloop.api.routers import catalog, flashsales, members, notifications, orders, qrcodes, stores, vouchers
 from weloop.core.errors import NotFound, RequestTooLarge, WeloopError
 from weloop.core.rendering import render_error
 from weloop.tenants.errors import InvalidApiKey
@@ -48,6 +48,8 @@ ROUTERS: list[tuple[str, Router]] = [
     ("/orders", orders.router),
     ("/flash-sales", flashsales.router),
     ("/notifications", notifications.router),
+    ("/deals", vouchers.deals_router),
+    ("/vouchers", vouchers.vouchers_router),
 ]
 
 

@@ -40,6 +40,8 @@ NAV: tuple[NavItem, ...] = (
     # the catalog
     NavItem("product", "dashboard:product_list", _("Products"), "catalog.view"),
     NavItem("category", "dashboard:category_list", _("Categories"), "catalog.manage"),
+    NavItem("deal", "dashboard:deal_list", _("Deals"), "deals.manage"),
+    NavItem("voucher_settlement", "dashboard:voucher_settlement", _("Deal settlement"), "vouchers.settlement"),
     # orders and payments
     NavItem("order", "dashboard:order_list", _("Orders"), "orders.view"),
     NavItem("aftersales", "dashboard:aftersales_list", _("After-sales"), "orders.view"),

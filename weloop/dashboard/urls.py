@@ -5,6 +5,7 @@ from django.urls import path
 from weloop.dashboard.views import (
     api_keys,
     catalog,
+    deals,
     home,
     members,
     orders,
@@ -96,6 +97,12 @@ urlpatterns = [
     path("products/<str:product_id>/skus/", catalog.sku_create, name="sku_create"),
     path("skus/<str:sku_id>/edit/", catalog.sku_edit, name="sku_edit"),
     path("skus/<str:sku_id>/store-price/", catalog.sku_store_price, name="sku_store_price"),
+    # deals (团购) and the settlement of their redemptions per store
+    path("deals/", deals.deal_list, name="deal_list"),
+    path("deals/new/", deals.deal_create, name="deal_create"),
+    path("deals/settlement/", deals.settlement, name="voucher_settlement"),
+    path("deals/<str:deal_id>/", deals.deal_detail, name="deal_detail"),
+    path("deals/<str:deal_id>/status/", deals.deal_set_status, name="deal_set_status"),
     path("categories/", catalog.category_list, name="category_list"),
     path("categories/<str:category_id>/delete/", catalog.category_delete, name="category_delete"),
     # orders: list, detail and actions, valet orders, after-sales, the shop's rules

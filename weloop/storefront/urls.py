@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from weloop.storefront import flash_views, member_views, product_views, shop_views, views
+from weloop.storefront import deal_views, flash_views, member_views, product_views, shop_views, views
 
 app_name = "storefront"
 
@@ -32,4 +32,11 @@ urlpatterns = [
     # flash sales: the countdown page, and the claim (signed-in members)
     path("flash/<str:sale_id>/", flash_views.flash_sale_page, name="flash_sale"),
     path("flash/<str:sale_id>/claim", flash_views.flash_sale_claim, name="flash_sale_claim"),
+    # deals (团购) and the member's vouchers
+    path("deals/", deal_views.deal_list, name="deal_list"),
+    path("deals/<str:deal_id>/", deal_views.deal_detail, name="deal_detail"),
+    path("deals/<str:deal_id>/buy", deal_views.deal_buy, name="deal_buy"),
+    path("vouchers/", deal_views.my_vouchers, name="my_vouchers"),
+    path("vouchers/<str:voucher_id>/", deal_views.voucher_detail, name="voucher_detail"),
+    path("vouchers/<str:voucher_id>/refund", deal_views.voucher_refund, name="voucher_refund"),
 ]

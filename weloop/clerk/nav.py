@@ -29,6 +29,7 @@ CLERK_ACTIONS: list[ClerkAction] = [
     ClerkAction("pickup", "clerk:pickup", _("Pickup code"), "orders.counter"),
     ClerkAction("pay", "clerk:pay", _("Take payment"), "orders.counter"),
     ClerkAction("valet", "clerk:valet", _("New order"), "orders.counter"),
+    ClerkAction("redeem", "clerk:voucher_redeem", _("Redeem a voucher"), "vouchers.redeem"),
 ]
 
 

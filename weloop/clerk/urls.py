@@ -1,6 +1,6 @@
 from django.urls import path
 
-from weloop.clerk import order_views, views
+from weloop.clerk import order_views, views, voucher_views
 
 app_name = "clerk"
 
@@ -10,4 +10,6 @@ urlpatterns = [
     path("pickup/", order_views.pickup, name="pickup"),
     path("pay/", order_views.pay, name="pay"),
     path("orders/new/", order_views.valet, name="valet"),
+    path("vouchers/redeem/", voucher_views.redeem, name="voucher_redeem"),
+    path("vouchers/redemptions/<str:redemption_id>/undo/", voucher_views.undo, name="voucher_undo"),
 ]

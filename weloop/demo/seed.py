@@ -19,6 +19,7 @@ from weloop.catalog import services as catalog
 from weloop.catalog.imports import catalog_import_start
 from weloop.catalog.models import Sku
 from weloop.core import clock
+from weloop.demo.seed_deals import seed_deals
 from weloop.demo.seed_orders import seed_order_states
 from weloop.inventory import services as inventory
 from weloop.inventory.calculations import sku_subject
@@ -435,6 +436,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("orders", seed_orders),
     ("order states", seed_order_states),
     ("flash sales", seed_flash_sales),
+    ("deals", seed_deals),
 ]
 
 

@@ -1,7 +1,7 @@
 """Voucher codes: 75 random bits, a check character, a keyed hash to find them, a sealed copy to show.
 
 A code is 15 characters of Crockford base32 (5 bits each, 75 bits from ``secrets``) and one check
-character, shown in groups of four: ``4K9Q-X2M7-PA8Z-3WDC``.
+character, shown in groups of four: ``4K9Q-X2M7-PA8Z-3WDA``.
 
 The check character is Damm's algorithm over a totally anti-symmetric quasigroup of order 32:
 ``x ∘ y = 2·x ⊕ y`` in GF(32) (the field GF(2)[t]/(t⁵+t²+1)). The check character makes the
@@ -91,7 +91,7 @@ def parse(text: str) -> str | None:
 
 
 def display(code: str) -> str:
-    """``4K9QX2M7PA8Z3WDC`` → ``4K9Q-X2M7-PA8Z-3WDC``."""
+    """``4K9QX2M7PA8Z3WDA`` → ``4K9Q-X2M7-PA8Z-3WDA``."""
     return "-".join(code[i : i + GROUP] for i in range(0, len(code), GROUP))
 
 

@@ -157,7 +157,7 @@ class VoucherOut(Schema):
     status: VoucherStatus = Field(description="`active`, `used`, `expired`, `refund_pending`, `refunded` or `void`.")
     kind: VoucherKind = Field(description="`single` or `punch`.")
     code_tail: str = Field(
-        description="The code's last 4 characters (the code itself is never returned).", examples=["3WDC"]
+        description="The code's last 4 characters (the code itself is never returned).", examples=["3WDA"]
     )
     uses_total: int = Field(description="Uses it was issued with.", examples=[10])
     uses_remaining: int = Field(description="Uses left.", examples=[7])
@@ -194,7 +194,7 @@ class RedeemIn(InputSchema):
     code: str = Field(
         description="The code as typed or scanned (case, spaces and dashes do not matter). A typo is 400 "
         "`vouchers.malformed_code` before any lookup.",
-        examples=["4K9Q-X2M7-PA8Z-3WDC"],
+        examples=["4K9Q-X2M7-PA8Z-3WDA"],
     )
     store_id: str = Field(
         description="The store redeeming it (`st_…`); it must be one of the deal's stores.", examples=["st_4K9QX2M7PA"]

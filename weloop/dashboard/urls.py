@@ -8,6 +8,7 @@ from weloop.dashboard.views import (
     deals,
     home,
     members,
+    notifications,
     orders,
     outbox,
     payments,
@@ -80,6 +81,17 @@ urlpatterns = [
     ),
     path("service-account/greeting/", service_account.service_account_greeting, name="service_account_greeting"),
     path("messages/", service_account.message_log, name="message_log"),
+    # notifications: the log, the template mapping, the switches
+    path("notifications/", notifications.notification_log, name="notification_log"),
+    path("notifications/templates/", notifications.notification_templates, name="notification_templates"),
+    path(
+        "notifications/templates/remove/",
+        notifications.notification_template_delete,
+        name="notification_template_delete",
+    ),
+    path("notifications/settings/", notifications.notification_settings, name="notification_settings"),
+    path("notifications/<str:notification_id>/", notifications.notification_detail, name="notification_detail"),
+    path("notifications/<str:notification_id>/retry/", notifications.notification_retry, name="notification_retry"),
     # catalog: products, SKUs, store prices, categories, CSV import and export
     path("products/", catalog.product_list, name="product_list"),
     path("products/new/", catalog.product_create, name="product_create"),

@@ -34,6 +34,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The service desk: agents and managers answer customers; managers set rules and read metrics.
     "service_desk.use": _MANAGERS | {StaffRole.SERVICE_AGENT},
     "service_desk.manage": _MANAGERS,
+    # Notifications: agents read the log (a customer asks "did you tell me?"); managers retry, map
+    # templates and set the switches.
+    "notifications.view": _MANAGERS | {StaffRole.SERVICE_AGENT},
+    "notifications.manage": _MANAGERS,
     # The catalog: managers shape it; a store manager reads it (prices, stock in the stores).
     "catalog.manage": _MANAGERS,
     "catalog.view": _MANAGERS | {StaffRole.STORE_MANAGER},

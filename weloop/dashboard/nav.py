@@ -37,6 +37,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("qr_code", "dashboard:qr_code_list", _("QR codes"), "qrcodes.manage"),
     NavItem("service_account", "dashboard:service_account_menu", _("Service account"), "service_account.manage"),
     NavItem("message_log", "dashboard:message_log", _("Message log"), "messages.view"),
+    NavItem("service_desk", "dashboard:service_desk_inbox", _("Service desk"), "service_desk.use"),
     NavItem("notification", "dashboard:notification_log", _("Notifications"), "notifications.view"),
     # the catalog
     NavItem("product", "dashboard:product_list", _("Products"), "catalog.view"),

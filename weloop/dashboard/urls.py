@@ -14,6 +14,7 @@ from weloop.dashboard.views import (
     payments,
     qrcodes,
     service_account,
+    service_desk,
     staff,
     stores,
     wechat,
@@ -81,6 +82,73 @@ urlpatterns = [
     ),
     path("service-account/greeting/", service_account.service_account_greeting, name="service_account_greeting"),
     path("messages/", service_account.message_log, name="message_log"),
+    # the service desk: inbox, conversations, tools, tickets, metrics
+    path("service-desk/", service_desk.service_desk_inbox, name="service_desk_inbox"),
+    path("service-desk/inbox-rows/", service_desk.service_desk_inbox_rows, name="service_desk_inbox_rows"),
+    path("service-desk/availability/", service_desk.service_desk_availability, name="service_desk_availability"),
+    path(
+        "service-desk/conversations/<str:conversation_id>/",
+        service_desk.service_desk_conversation,
+        name="service_desk_conversation",
+    ),
+    path(
+        "service-desk/conversations/<str:conversation_id>/thread/",
+        service_desk.service_desk_thread,
+        name="service_desk_thread",
+    ),
+    path(
+        "service-desk/conversations/<str:conversation_id>/reply/",
+        service_desk.service_desk_reply,
+        name="service_desk_reply",
+    ),
+    path(
+        "service-desk/conversations/<str:conversation_id>/note/", service_desk.service_desk_note, name="service_desk_note"
+    ),
+    path(
+        "service-desk/conversations/<str:conversation_id>/assign/",
+        service_desk.service_desk_assign,
+        name="service_desk_assign",
+    ),
+    path(
+        "service-desk/conversations/<str:conversation_id>/close/",
+        service_desk.service_desk_close,
+        name="service_desk_close",
+    ),
+    path(
+        "service-desk/conversations/<str:conversation_id>/ticket/",
+        service_desk.service_desk_ticket_create,
+        name="service_desk_ticket_create",
+    ),
+    path(
+        "service-desk/messages/<str:conversation_message_id>/retry/",
+        service_desk.service_desk_message_retry,
+        name="service_desk_message_retry",
+    ),
+    path(
+        "service-desk/messages/<str:conversation_message_id>/media",
+        service_desk.service_desk_message_media,
+        name="service_desk_message_media",
+    ),
+    path("service-desk/canned-replies/", service_desk.service_desk_canned_replies, name="service_desk_canned_replies"),
+    path(
+        "service-desk/canned-replies/<str:canned_reply_id>/edit/",
+        service_desk.service_desk_canned_reply_edit,
+        name="service_desk_canned_reply_edit",
+    ),
+    path(
+        "service-desk/canned-replies/<str:canned_reply_id>/delete/",
+        service_desk.service_desk_canned_reply_delete,
+        name="service_desk_canned_reply_delete",
+    ),
+    path("service-desk/rules/", service_desk.service_desk_rules, name="service_desk_rules"),
+    path(
+        "service-desk/rules/<str:assignment_rule_id>/delete/",
+        service_desk.service_desk_rule_delete,
+        name="service_desk_rule_delete",
+    ),
+    path("service-desk/tickets/", service_desk.service_desk_tickets, name="service_desk_tickets"),
+    path("service-desk/tickets/<str:ticket_id>/", service_desk.service_desk_ticket, name="service_desk_ticket"),
+    path("service-desk/metrics/", service_desk.service_desk_metrics, name="service_desk_metrics"),
     # notifications: the log, the template mapping, the switches
     path("notifications/", notifications.notification_log, name="notification_log"),
     path("notifications/templates/", notifications.notification_templates, name="notification_templates"),

@@ -21,6 +21,7 @@ from weloop.catalog.models import Sku
 from weloop.core import clock
 from weloop.demo.seed_deals import seed_deals
 from weloop.demo.seed_orders import seed_order_states
+from weloop.demo.service_desk_seed import seed_service_desk
 from weloop.inventory import services as inventory
 from weloop.inventory.calculations import sku_subject
 from weloop.inventory.enums import PoolKind
@@ -434,6 +435,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("pay", seed_pay),
     ("catalog", seed_catalog),
     ("orders", seed_orders),
+    ("service desk", seed_service_desk),
     ("order states", seed_order_states),
     ("flash sales", seed_flash_sales),
     ("deals", seed_deals),

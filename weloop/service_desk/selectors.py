@@ -135,7 +135,7 @@ def inbox_page(
     if position:
         at, pk = position
         page = page.filter(Q(last_message_at__lt=at) | Q(last_message_at=at, pk__lt=pk))
-    rows = list(page.select_related("member", "assignee").order_by("-last_message_at", "-id")[: limit + 1])
+    rows = list(page.select_related("member", "assignee__user").order_by("-last_message_at", "-id")[: limit + 1])
     items = rows[:limit]
     next_cursor = encode_cursor(items[-1]) if len(rows) > limit else None
     result = InboxPage(items=items, next_cursor=next_cursor, view=view)
@@ -146,7 +146,7 @@ def inbox_page(
 
 
 def conversation_list(*, merchant: Merchant, status: str | None = None) -> QuerySet[Conversation]:
-    conversations = Conversation.objects.for_merchant(merchant).select_related("member", "assignee", "store")
+    conversations = Conversation.objects.for_merchant(merchant).select_related("member", "assignee__user", "store")
     if status:
         conversations = conversations.filter(status=status)
     return conversations.order_by("-last_message_at", "-id")

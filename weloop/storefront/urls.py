@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from weloop.storefront import deal_views, flash_views, member_views, product_views, shop_views, views
+from weloop.storefront import deal_views, flash_views, member_views, product_views, service_views, shop_views, views
 
 app_name = "storefront"
 
@@ -15,6 +15,9 @@ urlpatterns = [
     path("oauth/callback", member_views.oauth_callback, name="oauth_callback"),
     path("me/", member_views.me, name="me"),
     path("jssdk-config", member_views.jssdk_config, name="jssdk_config"),
+    # service requests: the member's tickets and their updates
+    path("requests/", service_views.my_requests, name="my_requests"),
+    path("requests/<str:ticket_id>/", service_views.my_request, name="my_request"),
     # products: the catalog on sale, by category; a product's options, prices and stock per store
     path("products/", product_views.product_list, name="product_list"),
     path("products/<str:product_id>/", product_views.product_detail, name="product_detail"),

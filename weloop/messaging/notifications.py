@@ -16,8 +16,10 @@ errcode fails the row at once. ``notification_job_report`` applies TEMPLATESENDJ
 
 from __future__ import annotations
 
+import copy
 import logging
 import secrets
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import requests
+import requests.adapters
 from django.conf import settings as dj_settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
@@ -298,7 +302,9 @@ def _claim(limit: int) -> list[Notification]:
 
 def _merchant_context(merchant: Merchant) -> _MerchantContext:
     account = wechat_account_of(merchant=merchant)
-    api = WeChatApi(account.appid, account.app_secret) if account and account.appid and account.app_secret else None
+    api = None
+    if account is not None and account.appid and account.app_secret:
+        api = WeChatApi(account.appid, account.app_secret, session=_thread_session())
     templates = {t.kind: t for t in NotificationTemplate.objects.for_merchant(merchant).filter(is_active=True)}
     return _MerchantContext(settings_of(merchant=merchant), templates, api)
 
@@ -356,14 +362,46 @@ def _plan(
     return plan
 
 
+_local = threading.local()
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def _thread_session() -> requests.Session:
+    """This thread's HTTP session: its keep-alive connections to WeChat outlive the batch."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=4)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        _local.session = session
+    return session
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    """The sending threads, kept between batches (so are their connections)."""
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size != workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notifications-send")
+            _pool_size = workers
+        return _pool
+
+
 def _send(plan: _Plan) -> _Result:
     """The one HTTP call of a plan (runs in a worker thread: no database access here)."""
     assert plan.api is not None
     notification = plan.notification
+    api = copy.copy(plan.api)  # the merchant's account, on this thread's connections
+    api.session = _thread_session()
     try:
         if plan.channel == NotificationChannel.TEMPLATE:
             assert plan.template is not None
-            msg_id = plan.api.template_send(
+            msg_id = api.template_send(
                 notification.openid,
                 plan.template.template_id,
                 plan.data,
@@ -373,9 +411,9 @@ def _send(plan: _Plan) -> _Result:
             return _Result(msg_id=str(msg_id or ""))
         if plan.channel == NotificationChannel.SUBSCRIBE:
             assert plan.template is not None
-            plan.api.subscribe_send(notification.openid, plan.template.template_id, plan.data, page=plan.url or None)
+            api.subscribe_send(notification.openid, plan.template.template_id, plan.data, page=plan.url or None)
             return _Result()
-        plan.api.custom_send_text(notification.openid, plan.text)
+        api.custom_send_text(notification.openid, plan.text)
         return _Result()
     except WeChatApiError as error:
         return _Result(error=error)
@@ -393,27 +431,32 @@ def _summary(plan: _Plan) -> str:
     return " / ".join(f"{k}: {v}" for k, v in plan.data.items())[:255]
 
 
-def _fail(notification: Notification, *, reason: str, errcode: int | None = None, channel: str = "") -> None:
-    NOTIFICATION.transition(
-        notification,
-        NotificationStatus.FAILED,
-        actor="notifications",
-        reason=reason,
-        extra_updates={
-            "reason": reason[:255],
-            "errcode": errcode,
-            "channel": channel,
-            "finished_at": clock.now(),
-            "attempts": notification.attempts + (1 if channel else 0),
-        },
-    )
+def _failure(
+    notification: Notification, *, reason: str, errcode: int | None = None, channel: str = "", now: datetime
+) -> tuple[Notification, dict[str, Any], str]:
+    updates = {
+        "reason": reason[:255],
+        "errcode": errcode,
+        "channel": channel,
+        "finished_at": now,
+        "attempts": notification.attempts + (1 if channel else 0),
+    }
+    return notification, updates, reason
 
 
-def _apply(plan: _Plan, result: _Result | None, quota_hit: dict[int, datetime]) -> None:
+@dataclass
+class _Outcomes:
+    """A batch's outcomes, grouped so that each group is written by one bulk statement."""
+
+    moves: dict[str, list[tuple[Notification, dict[str, Any], str]]] = field(default_factory=lambda: defaultdict(list))
+    retries: dict[tuple[Any, ...], list[int]] = field(default_factory=lambda: defaultdict(list))
+    quota_hit: dict[int, datetime] = field(default_factory=dict)
+
+
+def _outcome(plan: _Plan, result: _Result | None, outcomes: _Outcomes, now: datetime) -> None:
     notification = plan.notification
-    now = clock.now()
     if result is None:
-        _fail(notification, reason=plan.reason)
+        outcomes.moves[NotificationStatus.FAILED].append(_failure(notification, reason=plan.reason, now=now))
         return
     attempts = notification.attempts + 1
     error = result.error
@@ -421,37 +464,42 @@ def _apply(plan: _Plan, result: _Result | None, quota_hit: dict[int, datetime]) 
         sent_to = (
             NotificationStatus.SENT if plan.channel == NotificationChannel.TEMPLATE else NotificationStatus.DELIVERED
         )
-        NOTIFICATION.transition(
-            notification,
-            sent_to,
-            actor="notifications",
-            reason=plan.channel,
-            extra_updates={
-                "channel": plan.channel,
-                "msg_id": result.msg_id,
-                "summary": _summary(plan),
-                "attempts": attempts,
-                "sent_at": now,
-                "errcode": None,
-                "reason": "",
-                "finished_at": None if sent_to == NotificationStatus.SENT else now,
-            },
-        )
+        updates = {
+            "channel": plan.channel,
+            "msg_id": result.msg_id,
+            "summary": _summary(plan),
+            "attempts": attempts,
+            "sent_at": now,
+            "errcode": None,
+            "reason": "",
+            "finished_at": None if sent_to == NotificationStatus.SENT else now,
+        }
+        outcomes.moves[sent_to].append((notification, updates, plan.channel))
         return
     reason = f"{error.errcode}: {error.errmsg}" if error.errcode is not None else str(error.detail or error.message)
     if not error.retryable or attempts >= MAX_ATTEMPTS:
-        _fail(notification, reason=reason, errcode=error.errcode, channel=plan.channel)
+        outcomes.moves[NotificationStatus.FAILED].append(
+            _failure(notification, reason=reason, errcode=error.errcode, channel=plan.channel, now=now)
+        )
         return
     delay = backoff_for(attempts, error.errcode)
     if error.errcode == QUOTA_ERRCODE:
-        quota_hit[notification.merchant_id] = now + delay
-    Notification.objects.filter(pk=notification.pk, status=NotificationStatus.PENDING).update(
-        attempts=attempts,
-        next_attempt_at=now + delay,
-        errcode=error.errcode,
-        reason=reason[:255],
-        channel=plan.channel,
-    )
+        outcomes.quota_hit[notification.merchant_id] = now + delay
+    outcomes.retries[(attempts, now + delay, error.errcode, reason[:255], plan.channel)].append(notification.pk)
+
+
+def _record(outcomes: _Outcomes) -> None:
+    """Write a batch's outcomes: one bulk update (and one history insert) per target status, one
+    update per group of identical retries. Runs in one transaction."""
+    with transaction.atomic():
+        for to, changes in outcomes.moves.items():
+            NOTIFICATION.transition_many(changes, to, actor="notifications")
+        for (attempts, next_at, errcode, reason, channel), ids in outcomes.retries.items():
+            Notification.objects.filter(pk__in=ids, status=NotificationStatus.PENDING).update(
+                attempts=attempts, next_attempt_at=next_at, errcode=errcode, reason=reason, channel=channel
+            )
+        for merchant_id, until in outcomes.quota_hit.items():
+            NotificationSettings.objects.filter(merchant_id=merchant_id).update(paused_until=until)
 
 
 def notifications_send_due(*, limit: int = BATCH_SIZE, workers: int = SEND_WORKERS) -> int:
@@ -478,16 +526,15 @@ def notifications_send_due(*, limit: int = BATCH_SIZE, workers: int = SEND_WORKE
         )
     sendable = [p for p in plans if not p.reason]
     if len(sendable) > 1 and workers > 1:
-        with ThreadPoolExecutor(max_workers=min(workers, len(sendable))) as pool:
-            results = dict(zip((id(p) for p in sendable), pool.map(_send, sendable), strict=True))
+        pool = _executor(workers)
+        results = dict(zip((id(p) for p in sendable), pool.map(_send, sendable), strict=True))
     else:
         results = {id(p): _send(p) for p in sendable}
-    quota_hit: dict[int, datetime] = {}
-    with transaction.atomic():
-        for plan in plans:
-            _apply(plan, results.get(id(plan)), quota_hit)
-        for merchant_id, until in quota_hit.items():
-            NotificationSettings.objects.filter(merchant_id=merchant_id).update(paused_until=until)
+    outcomes = _Outcomes()
+    done_at = clock.now()
+    for plan in plans:
+        _outcome(plan, results.get(id(plan)), outcomes, done_at)
+    _record(outcomes)
     _apply_early_reports([p.notification for p in sendable])
     return len(plans)
 

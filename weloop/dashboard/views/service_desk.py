@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
@@ -253,7 +253,8 @@ def service_desk_message_media(request: HttpRequest, conversation_message_id: st
     message = selectors.message_get(merchant=_merchant(request), public_id=conversation_message_id)
     if message.media_status != MediaStatus.STORED or not message.media_file:
         raise Http404("no stored media")
-    response = FileResponse(message.media_file.open("rb"), content_type=message.media_content_type)
+    with message.media_file.open("rb") as media:  # a customer's photo: small, read at once
+        response = HttpResponse(media.read(), content_type=message.media_content_type)
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "weloop.payments",
     "weloop.vouchers",
     "weloop.orders",
+    "weloop.bookings",
     "weloop.members",
     "weloop.messaging",
     "weloop.service_desk",

@@ -232,6 +232,29 @@ def deal_product_create(*, merchant: Merchant, name: str, description: str = "",
     return product
 
 
+def service_product_create(*, merchant: Merchant, name: str, description: str = "", actor: str) -> Product:
+    """Create the draft product of kind ``service`` a bookable service sells (for ``weloop.bookings`` only).
+
+    A service is neither shipped nor picked up: its orders are bookings paid online. The product
+    stays a draft (not in the shop); bookings place its orders directly. Raises InvalidProduct or
+    ProductNameTaken. Emits catalog.product_created.
+    """
+    product = Product(
+        merchant=merchant,
+        name=clean_text(name, field="name", max_length=120, required=True),
+        description=clean_description(description),
+        kind=ProductKind.SERVICE,
+        option_names=[],
+        allows_delivery=False,
+        allows_pickup=False,
+    )
+    _save_product(product)
+    publish(
+        merchant=merchant, name="catalog.product_created", payload={"product_id": product.public_id, "actor": actor}
+    )
+    return product
+
+
 @transaction.atomic
 def product_update(*, merchant: Merchant, product_id: str, patch: ProductPatch, actor: str) -> Product:
     """Change the given fields. Option names change only while the product has no SKU

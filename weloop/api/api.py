@@ -31,7 +31,7 @@ from weloop.api.errors import (
 from weloop.api.guards import find_nul, refuse_nul_characters
 from weloop.api.idempotency import idempotent
 from weloop.api.openapi import DESCRIPTION, document_shared_behaviour
-from weloop.api.routers import catalog, flashsales, members, notifications, orders, qrcodes, service_desk, stores, vouchers
+from weloop.api.routers import bookings, catalog, flashsales, members, notifications, orders, qrcodes, service_desk, stores, vouchers
 from weloop.core.errors import NotFound, RequestTooLarge, WeloopError
 from weloop.core.rendering import render_error
 from weloop.tenants.errors import InvalidApiKey
@@ -49,6 +49,9 @@ ROUTERS: list[tuple[str, Router]] = [
     ("/conversations", service_desk.conversations_router),
     ("/tickets", service_desk.tickets_router),
     ("/flash-sales", flashsales.router),
+    ("/bookings", bookings.bookings_router),
+    ("/booking-services", bookings.services_router),
+    ("/booking-slots", bookings.slots_router),
     ("/notifications", notifications.router),
     ("/deals", vouchers.deals_router),
     ("/vouchers", vouchers.vouchers_router),

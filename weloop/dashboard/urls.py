@@ -4,6 +4,7 @@ from django.urls import path
 
 from weloop.dashboard.views import (
     api_keys,
+    bookings,
     catalog,
     deals,
     home,
@@ -183,6 +184,25 @@ urlpatterns = [
     path("deals/settlement/", deals.settlement, name="voucher_settlement"),
     path("deals/<str:deal_id>/", deals.deal_detail, name="deal_detail"),
     path("deals/<str:deal_id>/status/", deals.deal_set_status, name="deal_set_status"),
+    # bookings (预约): services, resources and schedules, the day, bookings, leads, reservations
+    path("bookings/", bookings.booking_list, name="booking_list"),
+    path("bookings/day/", bookings.booking_day, name="booking_day"),
+    path("bookings/services/", bookings.service_list, name="booking_service_list"),
+    path("bookings/services/new/", bookings.service_create, name="booking_service_create"),
+    path("bookings/services/<str:service_id>/", bookings.service_edit, name="booking_service_edit"),
+    path("bookings/resources/", bookings.resource_list, name="booking_resource_list"),
+    path("bookings/resources/new/", bookings.resource_create, name="booking_resource_create"),
+    path("bookings/resources/<str:resource_id>/", bookings.resource_detail, name="booking_resource_detail"),
+    path(
+        "bookings/resources/<str:resource_id>/exception/",
+        bookings.resource_exception,
+        name="booking_resource_exception",
+    ),
+    path("bookings/leads/", bookings.lead_list, name="booking_lead_list"),
+    path("bookings/leads/<str:lead_id>/", bookings.lead_detail, name="booking_lead_detail"),
+    path("bookings/reservations/", bookings.reservation_list, name="booking_reservation_list"),
+    path("bookings/<str:booking_id>/", bookings.booking_detail, name="booking_detail"),
+    path("bookings/<str:booking_id>/action/", bookings.booking_action, name="booking_action"),
     path("categories/", catalog.category_list, name="category_list"),
     path("categories/<str:category_id>/delete/", catalog.category_delete, name="category_delete"),
     # orders: list, detail and actions, valet orders, after-sales, the shop's rules

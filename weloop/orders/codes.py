@@ -5,6 +5,10 @@
 - ``code_seal`` / ``code_open``: AES-256-GCM under a key derived from SECRET_KEY (HKDF), with the
   merchant and the order line as associated data, so a sealed code copied to another row does not open.
 
+Pickup codes (8 digits) are sealed the same way under their own derived key
+(``pickup_seal`` / ``pickup_open``, the merchant and the order number as associated data), so the
+order's member can see theirs again on the H5 order page.
+
 Rotating SECRET_KEY makes the sealed codes unreadable (and their hashes unmatchable): keep the old key
 while codes are still in use. A database dump alone reveals no code.
 """
@@ -44,10 +48,8 @@ def code_hash(merchant_id: int, code: str) -> str:
     return hmac.new(key, f"virtual-code:{merchant_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def _key() -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"weloop virtual codes v1").derive(
-        settings.SECRET_KEY.encode()
-    )
+def _key(info: bytes = b"weloop virtual codes v1") -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(settings.SECRET_KEY.encode())
 
 
 def _aad(merchant_id: int, line_id: str) -> bytes:
@@ -64,3 +66,26 @@ def code_open(merchant_id: int, line_id: str, sealed: str) -> str:
     """The code in clear; raises cryptography's InvalidTag when the key or the row does not match."""
     blob = base64.b64decode(sealed)
     return AESGCM(_key()).decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], _aad(merchant_id, line_id)).decode()
+
+
+_PICKUP_INFO = b"weloop pickup codes v1"
+
+
+def _pickup_aad(merchant_id: int, order_no: str) -> bytes:
+    return f"pickup:{merchant_id}:{order_no}".encode()
+
+
+def pickup_seal(merchant_id: int, order_no: str, code: str) -> str:
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = AESGCM(_key(_PICKUP_INFO)).encrypt(nonce, code.encode(), _pickup_aad(merchant_id, order_no))
+    return base64.b64encode(nonce + sealed).decode()
+
+
+def pickup_open(merchant_id: int, order_no: str, sealed: str) -> str:
+    """The pickup code in clear; raises InvalidTag when the key or the order does not match."""
+    blob = base64.b64decode(sealed)
+    return (
+        AESGCM(_key(_PICKUP_INFO))
+        .decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], _pickup_aad(merchant_id, order_no))
+        .decode()
+    )

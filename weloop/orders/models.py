@@ -232,10 +232,16 @@ class TrackingEvent(TenantModel):
 
 
 class PickupCode(TenantModel):
-    """The code a customer shows at the counter; only its keyed hash is stored. Used once."""
+    """The code a customer shows at the counter. Used once.
+
+    ``code_hash`` (a keyed HMAC) finds a typed code; ``code_sealed`` (AES-256-GCM, see
+    ``weloop.orders.codes.pickup_seal``) lets the order's member read it on their order page.
+    Codes issued before sealing existed have an empty ``code_sealed``.
+    """
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
     code_hash = models.CharField(max_length=64)
+    code_sealed = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=clock.now)
     used_at = models.DateTimeField(null=True, blank=True)
     used_by = models.ForeignKey(

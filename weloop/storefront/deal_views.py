@@ -8,12 +8,10 @@ the vouchers appear once it is paid.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-import qrcode
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -22,9 +20,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
-from qrcode.image.svg import SvgPathFillImage
 
 from weloop.core.errors import WeloopError
+from weloop.core.qr import qr_svg_inline
 from weloop.members.models import QrCode
 from weloop.orders import deals
 from weloop.storefront import identity
@@ -51,13 +49,7 @@ def _known(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 
 def _qr_svg(content: str) -> str:
-    code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
-    code.add_data(content)
-    code.make(fit=True)
-    buffer = io.BytesIO()
-    code.make_image(image_factory=SvgPathFillImage).save(buffer)
-    svg = buffer.getvalue().decode()
-    return svg[svg.index("<svg") :]  # drop the XML declaration: it is inlined in HTML
+    return qr_svg_inline(content)  # an <svg> element, inlined in HTML
 
 
 @require_safe

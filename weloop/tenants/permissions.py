@@ -44,6 +44,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Deals and vouchers: managers define deals; the counter redeems (scoped to its stores); store
     # managers read the settlement of what their stores redeemed.
     "deals.manage": _MANAGERS,
+    # Bookings: managers define services, resources and schedules and work the leads; store managers
+    # run their stores' days (check in, complete, cancel, move); the counter uses the clerk page.
+    "bookings.manage": _MANAGERS,
+    "bookings.view": _MANAGERS | {StaffRole.STORE_MANAGER},
+    "bookings.run": _MANAGERS | {StaffRole.STORE_MANAGER},
     "vouchers.redeem": _MANAGERS | {StaffRole.STORE_MANAGER, StaffRole.CLERK},
     "vouchers.settlement": _MANAGERS | {StaffRole.STORE_MANAGER},
     # Orders: a store manager runs their stores' orders (scoped); the service desk reads them to

@@ -37,6 +37,7 @@ from weloop.orders.services.fulfilment import (
     order_mark_ready_for_pickup,
     order_ship,
     order_start_fulfilling,
+    pickup_code_for_member,
     pickup_verify,
     shipment_add_tracking_event,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "order_valet_create",
     "orders_expire_due",
     "payment_window",
+    "pickup_code_for_member",
     "pickup_verify",
     "purchase_limit_set",
     "shipment_add_tracking_event",

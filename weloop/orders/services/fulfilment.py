@@ -9,12 +9,14 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from weloop.core import clock
 from weloop.core.errors import NotFound
 from weloop.core.events import publish
+from weloop.orders.codes import pickup_open, pickup_seal
 from weloop.orders.enums import (
     FulfilmentType,
     OrderStatus,
@@ -116,7 +118,8 @@ def _to_fulfilling(order: Order, actor: str) -> None:
 def order_mark_ready_for_pickup(*, merchant: Merchant, order: Order, actor: str) -> tuple[Order, str]:
     """A pickup order waits at its store: returns the order and the pickup code to show the customer.
 
-    Only the code's keyed hash is stored. Emits orders.order_ready_for_pickup.
+    The code is stored as a keyed hash (to find it at the counter) and sealed (so the order's member
+    can read it on their order page, ``pickup_code_for_member``). Emits orders.order_ready_for_pickup.
     """
     with transaction.atomic():
         locked = _locked(merchant, order.order_no)
@@ -139,11 +142,35 @@ def _issue_pickup_code(merchant: Merchant, order: Order) -> str:
         code = f"{secrets.randbelow(10**PICKUP_CODE_DIGITS):0{PICKUP_CODE_DIGITS}d}"
         try:
             with transaction.atomic():
-                PickupCode.objects.create(merchant=merchant, order=order, code_hash=_hash_code(merchant, code))
+                PickupCode.objects.create(
+                    merchant=merchant,
+                    order=order,
+                    code_hash=_hash_code(merchant, code),
+                    code_sealed=pickup_seal(merchant.pk, order.order_no, code),
+                )
             return code
         except IntegrityError:
             continue  # another live order has this code: draw again
     raise IntegrityError("could not draw a free pickup code")
+
+
+def pickup_code_for_member(*, merchant: Merchant, order: Order) -> str | None:
+    """The live pickup code of an order waiting in its store, in clear, for the order's member.
+
+    The caller has checked that the person asking owns the order. None when the order is not
+    waiting for pickup, the code was used, or it was issued before codes were sealed (or under
+    another SECRET_KEY).
+    """
+    if order.merchant_id != merchant.pk or order.status != OrderStatus.READY_FOR_PICKUP:
+        return None
+    pickup = PickupCode.objects.for_merchant(merchant).filter(order=order, used_at__isnull=True).first()
+    if pickup is None or not pickup.code_sealed:
+        return None
+    try:
+        return pickup_open(merchant.pk, order.order_no, pickup.code_sealed)
+    except (InvalidTag, ValueError):
+        logger.warning("pickup code of order %s does not open (SECRET_KEY rotated?)", order.order_no)
+        return None
 
 
 def pickup_verify(*, merchant: Merchant, store: Any, code: str, staff: StaffMember) -> Order:

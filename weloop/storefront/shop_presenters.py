@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet, Sum
 
-from weloop.catalog.enums import ProductStatus
+from weloop.catalog.enums import ProductKind, ProductStatus
 from weloop.catalog.models import Sku
 from weloop.catalog.selectors import sku_offer_at
 from weloop.core import clock
@@ -160,6 +160,15 @@ def checkout_preview(
     )
     totals = order_totals(line_totals=subtotal_lines, shipping_fen=shipping)
     return CheckoutPreview(rows, totals.subtotal_fen, totals.shipping_fen, totals.total_fen)
+
+
+def lines_all_virtual(*, merchant: Merchant, lines: list[LineInput]) -> bool:
+    """Every line is a virtual product (or a deal): the order is delivered as codes, no address, no store."""
+    if not lines:
+        return False
+    ids = {str(line.sku_id) for line in lines}
+    kinds = list(Sku.objects.for_merchant(merchant).filter(public_id__in=ids).values_list("public_id", "product__kind"))
+    return len(kinds) == len(ids) and all(kind in (ProductKind.VIRTUAL, ProductKind.DEAL) for _, kind in kinds)
 
 
 def pickup_stores(*, merchant: Merchant) -> list[Store]:

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
@@ -26,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from weloop.core.errors import WeloopError
 from weloop.core.ids import random_token
 from weloop.core.money import yuan_to_fen
+from weloop.core.qr import qr_svg_inline
 from weloop.members.errors import WechatNotConnected
 from weloop.members.models import Member
 from weloop.orders import services as orders
@@ -42,6 +44,7 @@ from weloop.storefront.shop_presenters import (
     ORDER_TABS,
     cart_page,
     checkout_preview,
+    lines_all_virtual,
     member_order,
     member_orders,
     order_exists,
@@ -222,8 +225,13 @@ def _cart_lines(request: HttpRequest) -> list[LineInput]:
     return orders.cart_lines(merchant=request.merchant, member=request.member)  # type: ignore[attr-defined]
 
 
-def _choice(request: HttpRequest, source: Any) -> tuple[str, Any, str]:
-    """(fulfilment type, store, table): what the form or the query chose, sensible defaults otherwise."""
+def _choice(request: HttpRequest, source: Any, *, virtual_only: bool = False) -> tuple[str, Any, str]:
+    """(fulfilment type, store, table): what the form or the query chose, sensible defaults otherwise.
+
+    An order of virtual products only is delivered as codes: no address, no store to choose.
+    """
+    if virtual_only:
+        return FulfilmentType.VIRTUAL, None, ""
     table_store, table = _table(request)
     wanted = str(source.get("type", ""))
     if wanted not in FulfilmentType.values:
@@ -248,9 +256,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return _checkout_page(request, request.GET, token=random_token(32))
     form = request.POST
     token = str(form.get("token", ""))[:64]
-    kind, store, table = _choice(request, form)
-    address = Address(**{name: str(form.get(name, "")).strip() for name in ADDRESS_FIELDS})
     buy = _buy_now(form)
+    kind, store, table = _choice(request, form, virtual_only=_virtual_only(request, buy))
+    address = Address(**{name: str(form.get(name, "")).strip() for name in ADDRESS_FIELDS})
     try:
         if not token:
             raise InvalidFulfilment("This form has expired. Please try again.")
@@ -275,10 +283,16 @@ def checkout(request: HttpRequest) -> HttpResponse:
     return redirect(_url(request, "order_pay", order_no=order.order_no))
 
 
+def _virtual_only(request: HttpRequest, buy: list[LineInput] | None) -> bool:
+    lines = buy if buy is not None else _cart_lines(request)
+    return lines_all_virtual(merchant=request.merchant, lines=lines)  # type: ignore[attr-defined]
+
+
 def _checkout_page(request: HttpRequest, source: Any, *, token: str, error: WeloopError | None = None) -> HttpResponse:
-    kind, store, table = _choice(request, source)
     buy = _buy_now(source)
     lines = buy if buy is not None else _cart_lines(request)
+    virtual_only = lines_all_virtual(merchant=request.merchant, lines=lines)  # type: ignore[attr-defined]
+    kind, store, table = _choice(request, source, virtual_only=virtual_only)
     safe_lines = [line for line in lines if isinstance(line.quantity, int) and line.quantity > 0]
     preview = checkout_preview(merchant=request.merchant, lines=safe_lines, fulfilment_type=kind, store=store)  # type: ignore[attr-defined]
     table_store, table_label = _table(request)
@@ -290,11 +304,14 @@ def _checkout_page(request: HttpRequest, source: Any, *, token: str, error: Welo
         "table_store": table_store,
         "table_label": table_label,
         "stores": pickup_stores(merchant=request.merchant),  # type: ignore[attr-defined]
-        "kinds": [
+        "kinds": [(FulfilmentType.VIRTUAL.value, FulfilmentType.VIRTUAL.label)]
+        if virtual_only
+        else [
             (choice.value, choice.label)
             for choice in (FulfilmentType.DELIVERY, FulfilmentType.PICKUP, FulfilmentType.IN_STORE)
             if choice != FulfilmentType.IN_STORE or table_store is not None
         ],
+        "virtual_only": virtual_only,
         "buy": buy[0] if buy else None,
         "token": token,
         "address": {name: str(source.get(name, "")) for name in ADDRESS_FIELDS},
@@ -389,7 +406,10 @@ def order_detail(request: HttpRequest, order_no: str) -> HttpResponse:
 
 
 def _order_response(request: HttpRequest, order: Any, error: WeloopError | None = None) -> HttpResponse:
-    page = order_page(merchant=request.merchant, order=order)  # type: ignore[attr-defined]
+    """The member's own order (the caller checked): with its pickup code and its virtual goods' codes."""
+    merchant = request.merchant  # type: ignore[attr-defined]
+    page = order_page(merchant=merchant, order=order)
+    pickup_code = orders.pickup_code_for_member(merchant=merchant, order=order)
     paying = bool(request.GET.get("paying")) and request.GET.get("result") != "cancel"
     context = {
         "page": page,
@@ -401,6 +421,9 @@ def _order_response(request: HttpRequest, order: Any, error: WeloopError | None 
         "error": _message(error) if error else "",
         "error_code": error.code if error else "",
         "requested": bool(request.GET.get("requested")),
+        "pickup_code": pickup_code or "",
+        "pickup_qr": mark_safe(qr_svg_inline(pickup_code)) if pickup_code else "",  # our own SVG of the digits
+        "codes": orders.virtual_codes_for_member(merchant=merchant, order=order),
     }
     response = render_page(request, "storefront/order_detail.html", context, tab="me")
     if error is not None:

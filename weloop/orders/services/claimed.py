@@ -16,6 +16,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from weloop.catalog.enums import ProductKind
 from weloop.catalog.models import Sku
 from weloop.core import clock
 from weloop.core.events import publish
@@ -58,15 +59,22 @@ def order_place_for_hold(
 ) -> Order:
     """Write the ``pending_payment`` order ``order_no`` for units held by ``line.hold_id``.
 
-    No stock is taken here: the caller's hold (reference ``order_no``) already has it. No shipping
+    No stock is taken here: the caller's hold (reference ``order_no``) already has it. The line
+    records the product's kind: a virtual product (or a deal) makes the order ``virtual``, and
+    paying it delivers codes (or vouchers) like any other order. No shipping
     fee and no discount: the price is the one the caller offered. Raises InvalidQuantity,
     InvalidFulfilment; an order number already taken raises IntegrityError (the caller releases
     its hold). Emits orders.order_placed.
     """
     _require_member(merchant, member)
     quantity = _quantity(line.quantity, 0)
+    kind = line.sku.product.kind
+    if kind in (ProductKind.VIRTUAL, ProductKind.DEAL):
+        # Delivered as codes (or vouchers) when paid, whatever the caller planned: nothing is
+        # shipped or picked up; a store, if any, stays as attribution.
+        fulfilment = Fulfilment(type=FulfilmentType.VIRTUAL, store=fulfilment.store)
     if fulfilment.type not in FulfilmentType.values or (
-        fulfilment.type != FulfilmentType.DELIVERY and fulfilment.store is None
+        fulfilment.type not in (FulfilmentType.DELIVERY, FulfilmentType.VIRTUAL) and fulfilment.store is None
     ):
         raise InvalidFulfilment(extra={"field": "fulfilment", "value": str(fulfilment.type)})
     totals = order_totals(line_totals=[line_total(line.unit_price_fen, quantity)], shipping_fen=0)
@@ -94,6 +102,7 @@ def order_place_for_hold(
         sku=sku,
         product_id_snapshot=sku.product.public_id,
         product_name=sku.product.name,
+        product_kind=kind,
         sku_code=sku.code,
         options=sku.options,
         unit_price_fen=line.unit_price_fen,

@@ -14,6 +14,7 @@ module (orders, L3) may, so it holds the glue:
   ``orders.order_paid`` issues the vouchers of each deal line (idempotent per line);
   ``orders.order_refunded`` voids unused vouchers of refunded units, or settles a voucher refund;
   ``vouchers.refund_requested`` (随时退 or 过期退) refunds the voucher's unused share of its order;
+  ``orders.refund_failed`` of such a refund (payments refused it) puts the voucher back in use;
   ``vouchers.voucher_redeemed`` records the redemption on the member's timeline.
 """
 
@@ -48,7 +49,7 @@ from weloop.stores.models import Store
 from weloop.tenants.models import Merchant
 from weloop.vouchers import selectors as vouchers_selectors
 from weloop.vouchers import services as vouchers
-from weloop.vouchers.enums import DealStatus
+from weloop.vouchers.enums import DealStatus, VoucherStatus
 from weloop.vouchers.errors import InvalidDeal
 from weloop.vouchers.models import Deal
 
@@ -250,6 +251,16 @@ def void_refunded_vouchers(event: OutboxEvent) -> None:
             )
 
 
+@subscribe("orders.refund_failed")
+def restore_refused_voucher(event: OutboxEvent) -> None:
+    """Payments refused a voucher's refund: the voucher is usable again (or expired), not stuck pending."""
+    reason = str(event.payload.get("reason", ""))
+    if reason.startswith(VOUCHER_REFUND_PREFIX):
+        vouchers.voucher_refund_fail(
+            merchant=event.merchant, voucher_id=reason[len(VOUCHER_REFUND_PREFIX) :], actor="payments"
+        )
+
+
 @subscribe("vouchers.refund_requested")
 def refund_voucher(event: OutboxEvent) -> None:
     """Refund a voucher's unused share of its order, from the queue after commit (payments is called)."""
@@ -269,6 +280,8 @@ def voucher_refund_task(merchant_id: int, voucher_id: str) -> str:
     order = _order(merchant, voucher.order_no)
     if order is None:
         return "no order"
+    if voucher.status != VoucherStatus.REFUND_PENDING:
+        return "not pending"  # settled, or refused and back in use
     if OrderRefund.objects.filter(order=order, reason=reason).exclude(status="failed").exists():
         return "already asked"
     if voucher.refund_fen == 0:
@@ -279,8 +292,11 @@ def voucher_refund_task(merchant_id: int, voucher_id: str) -> str:
     except InvalidTransition:
         raise  # another refund of this order is in flight: Huey retries later
     except WeloopError:
+        # Refused for good (payments or orders said no): retrying would not help; the voucher is
+        # usable again rather than stuck in refund_pending.
         logger.exception("voucher %s could not be refunded", voucher.public_id)
-        raise
+        vouchers.voucher_refund_fail(merchant=merchant, voucher_id=voucher.public_id, actor="orders")
+        return "refused"
     return "asked"
 
 

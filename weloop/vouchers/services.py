@@ -477,6 +477,31 @@ def voucher_refund_settle(*, merchant: Merchant, voucher_id: str, actor: str) ->
 
 
 @transaction.atomic
+def voucher_refund_fail(*, merchant: Merchant, voucher_id: str, actor: str) -> Voucher | None:
+    """Payments refused the voucher's refund: refund_pending -> active again (or expired when its
+    validity is over), with its uses as they were. Idempotent. Emits vouchers.refund_failed."""
+    voucher = Voucher.objects.for_merchant(merchant).select_for_update().filter(public_id=voucher_id).first()
+    if voucher is None or voucher.status != VoucherStatus.REFUND_PENDING:
+        return voucher
+    back = VoucherStatus.EXPIRED if voucher.valid_until <= clock.now() else VoucherStatus.ACTIVE
+    VOUCHER.transition(
+        voucher, back, actor=actor, reason="refund refused", extra_updates={"refund_fen": 0, "refund_reason": ""}
+    )
+    publish(
+        merchant=merchant,
+        name="vouchers.refund_failed",
+        payload={
+            "voucher_id": voucher.public_id,
+            "deal_id": voucher.deal.public_id,
+            "member_id": voucher.member.public_id,
+            "order_no": voucher.order_no,
+            "status": back,
+        },
+    )
+    return voucher
+
+
+@transaction.atomic
 def vouchers_void_for_line(*, merchant: Merchant, order_line_id: str, units: int, actor: str) -> int:
     """Make sure ``units`` vouchers of an order line are out of use after a refund of the order.
 

@@ -3,7 +3,8 @@
 voucher: active -> used (last use taken) | expired | refund_pending | void
          used -> active (a redemption undone)
          expired -> active (an undo restored uses... never: expiry is final) | refund_pending (过期退)
-         refund_pending -> refunded
+         refund_pending -> refunded | active or expired (payments refused the refund: usable again,
+                           or expired when its validity is over)
 deal:    draft -> active -> ended -> active
 """
 
@@ -17,7 +18,7 @@ VOUCHER = StateMachine(
         S.ACTIVE: {S.USED, S.EXPIRED, S.REFUND_PENDING, S.VOID},
         S.USED: {S.ACTIVE},
         S.EXPIRED: {S.REFUND_PENDING},
-        S.REFUND_PENDING: {S.REFUNDED},
+        S.REFUND_PENDING: {S.REFUNDED, S.ACTIVE, S.EXPIRED},
         S.REFUNDED: set(),
         S.VOID: set(),
     },

@@ -160,7 +160,8 @@ def _shipping_refunded(order: Order) -> int:
 def order_refund_settle(*, merchant: Merchant, out_refund_no: str, succeeded: bool, actor: str) -> OrderRefund | None:
     """Apply payments' verdict on a refund the orders app asked for; idempotent. Runs in the caller's
     transaction. Success: refunded amounts on order and lines, returned goods back on sale, order
-    refunded or partially_refunded, orders.order_refunded. Failure: the order goes back to where it was.
+    refunded or partially_refunded, orders.order_refunded. Failure: the order goes back to where it was,
+    orders.refund_failed (with the refund's ``reason``, so whoever asked for it can undo its side).
     """
     order_refund = (
         OrderRefund.objects.for_merchant(merchant).select_for_update().filter(out_refund_no=out_refund_no).first()
@@ -178,6 +179,16 @@ def order_refund_settle(*, merchant: Merchant, out_refund_no: str, succeeded: bo
         if order.status == OrderStatus.REFUNDING:
             ORDER.transition(order, order.status_before_refund, actor=actor, reason="refund failed")
         _aftersales_back(order_refund, AfterSalesStatus.APPROVED)
+        publish(
+            merchant=merchant,
+            name="orders.refund_failed",
+            payload={
+                **order_payload(order),
+                "amount_fen": order_refund.amount_fen,
+                "out_refund_no": out_refund_no,
+                "reason": order_refund.reason,
+            },
+        )
         return order_refund
     _apply_refund_to_lines(merchant, order, order_refund)
     refunded = order.refunded_fen + order_refund.amount_fen

@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "weloop.messaging",
     "weloop.service_desk",
     "weloop.flashsales",
+    "weloop.analytics",
     "weloop.gateway",
     "weloop.api",
     "weloop.dashboard",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import datetime as dt
+from datetime import datetime
 
 from ninja import Schema
 from pydantic import Field
@@ -68,7 +69,7 @@ class ServicePage(Page):
 class SlotFilters(Schema):
     service_id: str = Field(description="The service (`svc_…`).", examples=["svc_8ZK2M4Q7PX"])
     store_id: str = Field(description="The store (`st_…`).", examples=["st_8ZK2M4Q7PX"])
-    date: date = Field(description="The local day (YYYY-MM-DD).", examples=["2026-12-01"])
+    date: dt.date = Field(description="The local day (YYYY-MM-DD).", examples=["2026-12-01"])
     resource_id: str | None = Field(None, description="Only this resource (`res_…`).", examples=[None])
 
 
@@ -93,7 +94,7 @@ def slot_out(slot: Slot) -> dict:
 class BookingFilters(Schema):
     status: BookingStatus | None = Field(None, description="Only bookings in this status.")
     store_id: str | None = Field(None, description="Only this store's bookings (`st_…`).")
-    date: date | None = Field(None, description="Only bookings starting on this local day.")
+    date: dt.date | None = Field(None, description="Only bookings starting on this local day.")
     openid: str | None = Field(None, description="Only this member's bookings.")
 
 

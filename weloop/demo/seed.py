@@ -21,6 +21,7 @@ from weloop.catalog.models import Sku
 from weloop.core import clock
 from weloop.demo.seed_deals import seed_deals
 from weloop.demo.seed_bookings import seed_bookings
+from weloop.demo.seed_notifications import seed_notifications
 from weloop.demo.seed_orders import seed_order_states
 from weloop.demo.service_desk_seed import seed_service_desk
 from weloop.inventory import services as inventory
@@ -441,6 +442,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("flash sales", seed_flash_sales),
     ("bookings", seed_bookings),
     ("deals", seed_deals),
+    ("notifications", seed_notifications),
 ]
 
 

@@ -291,6 +291,8 @@ def test_the_voucher_machine_allows_exactly_its_table():
         ("used", "active"),
         ("expired", "refund_pending"),
         ("refund_pending", "refunded"),
+        ("refund_pending", "active"),  # payments refused the refund
+        ("refund_pending", "expired"),  # refused, and its validity is over
     }
     states = set(VoucherStatus.values)
     assert VOUCHER.states == states

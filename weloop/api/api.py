@@ -31,7 +31,19 @@ from weloop.api.errors import (
 from weloop.api.guards import find_nul, refuse_nul_characters
 from weloop.api.idempotency import idempotent
 from weloop.api.openapi import DESCRIPTION, document_shared_behaviour
-from weloop.api.routers import bookings, catalog, flashsales, members, notifications, orders, qrcodes, service_desk, stores, vouchers
+from weloop.api.routers import (
+    analytics,
+    bookings,
+    catalog,
+    flashsales,
+    members,
+    notifications,
+    orders,
+    qrcodes,
+    service_desk,
+    stores,
+    vouchers,
+)
 from weloop.core.errors import NotFound, RequestTooLarge, WeloopError
 from weloop.core.rendering import render_error
 from weloop.tenants.errors import InvalidApiKey
@@ -55,6 +67,8 @@ ROUTERS: list[tuple[str, Router]] = [
     ("/notifications", notifications.router),
     ("/deals", vouchers.deals_router),
     ("/vouchers", vouchers.vouchers_router),
+    ("/attribution", analytics.attribution_router),
+    ("/performance", analytics.performance_router),
 ]
 
 

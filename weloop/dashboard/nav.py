@@ -52,6 +52,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("pay", "dashboard:pay_settings", _("WeChat Pay"), "payments.manage"),
     NavItem("payment", "dashboard:payment_ledger", _("Payment ledger"), "payments.manage"),
 )
+    NavItem("performance", "dashboard:performance_stores", _("Performance"), "analytics.view"),
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from weloop.dashboard.views import (
     outbox,
     payments,
     qrcodes,
+    performance,
     service_account,
     service_desk,
     staff,
@@ -163,6 +164,11 @@ urlpatterns = [
     path("notifications/<str:notification_id>/retry/", notifications.notification_retry, name="notification_retry"),
     # catalog: products, SKUs, store prices, categories, CSV import and export
     path("products/", catalog.product_list, name="product_list"),
+    # performance: the attribution ledger by store, guide, source and channel
+    path("performance/", performance.performance_stores, name="performance_stores"),
+    path("performance/guides/", performance.performance_guides, name="performance_guides"),
+    path("performance/export.csv", performance.performance_export, name="performance_export"),
+    path("performance/stores/<str:store_id>/", performance.performance_store, name="performance_store"),
     path("products/new/", catalog.product_create, name="product_create"),
     path("products/export.csv", catalog.product_export, name="product_export"),
     path("products/import/", catalog.product_import, name="product_import"),

@@ -242,7 +242,11 @@ class SimOutboundMessage(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["user", "kind", "created_at"], name="sim_outbound_user_kind_idx")]
+        indexes = [
+            models.Index(fields=["user", "kind", "created_at"], name="sim_outbound_user_kind_idx"),
+            # template/send's dedup of client_msg_id looks here once per message
+            models.Index(fields=["appid", "client_msg_id"], name="sim_outbound_client_msg_idx"),
+        ]
 
 
 # WeChat Pay's records live in their own module; importing them here registers them with Django.

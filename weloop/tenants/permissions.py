@@ -62,9 +62,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "payments.manage": _MANAGERS,  # WeChat Pay settings, the ledger, reconciliation
 }
 
+    # Store and guide performance (the attribution ledger): a store manager sees their stores only.
+    "analytics.view": _MANAGERS | {StaffRole.STORE_MANAGER},
 # Permissions that a store assignment narrows to the assigned stores.
 STORE_SCOPED = frozenset(
-    {"stores.edit", "clerk.use", "orders.view", "orders.manage", "orders.counter", "vouchers.redeem"}
+    {"stores.edit", "clerk.use", "orders.view", "orders.manage", "orders.counter", "vouchers.redeem", "analytics.view"}
 )
 
 

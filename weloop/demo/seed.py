@@ -429,6 +429,13 @@ def seed_flash_sales(ctx: DemoContext) -> None:
 
 
 # Each step: (label, function). Later capabilities append theirs.
+def seed_attribution(ctx: DemoContext) -> None:
+    """The attribution ledger of everything the steps above sold, refunded and redeemed."""
+    from weloop.analytics.services import attribution_backfill
+
+    attribution_backfill(merchant=ctx.merchant)
+
+
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("stores", seed_stores),
     ("staff", seed_staff),
@@ -443,6 +450,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("bookings", seed_bookings),
     ("deals", seed_deals),
     ("notifications", seed_notifications),
+    ("attribution", seed_attribution),
 ]
 
 

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from weloop.storefront import deal_views, flash_views, member_views, product_views, service_views, shop_views, views
+from weloop.storefront import (
+    deal_views,
+    flash_views,
+    member_views,
+    notification_views,
+    product_views,
+    service_views,
+    shop_views,
+    views,
+)
 
 app_name = "storefront"
 
@@ -14,6 +23,7 @@ urlpatterns = [
     path("oauth/start", member_views.oauth_start, name="oauth_start"),
     path("oauth/callback", member_views.oauth_callback, name="oauth_callback"),
     path("me/", member_views.me, name="me"),
+    path("me/notifications/", notification_views.my_notifications, name="my_notifications"),
     path("jssdk-config", member_views.jssdk_config, name="jssdk_config"),
     # service requests: the member's tickets and their updates
     path("requests/", service_views.my_requests, name="my_requests"),

@@ -169,3 +169,40 @@ def test_api_does_not_show_another_merchants_notifications(api_client, other_mer
 def test_preference_default_is_not_muted(merchant, member):
     preference = preference_of(merchant=merchant, member=member)
     assert not preference.muted and preference.opted_out == []
+
+
+# --- H5 -----------------------------------------------------------------------------------------
+
+
+def test_a_member_mutes_or_opts_out_on_the_h5_and_the_sender_skips(client, merchant, member):
+    from weloop.messaging.notifications import notification_enqueue
+    from weloop.storefront.tests.test_shop import sign_in
+
+    sign_in(client, merchant, member)
+    session = client.session
+    session[f"weloop_member_scope:{merchant.pk}"] = "snsapi_userinfo"  # the Me page asks for the profile
+    session.save()
+    url = f"/m/{merchant.slug}/me/notifications/"
+    page = client.get(url)
+    assert page.status_code == 200 and page.content.count(b'data-testid="my-notifications-kind"') == len(
+        NotificationKind.values
+    )
+    assert b'data-testid="me-notifications"' in client.get(f"/m/{merchant.slug}/me/").content
+    # keep everything but refunds
+    wanted = {f"kind_{kind}": "on" for kind in NotificationKind.values if kind != "refund_succeeded"}
+    assert client.post(url, wanted).status_code == 302
+    assert preference_of(merchant=merchant, member=member).opted_out == ["refund_succeeded"]
+    refund = notification_enqueue(
+        merchant=merchant,
+        kind="refund_succeeded",
+        payload={"order_no": "O1", "out_refund_no": "R1", "member_id": member.public_id, "amount_fen": 100},
+    )
+    assert refund is not None and refund.status == NotificationStatus.SKIPPED
+    assert client.post(url, {**wanted, "muted": "on"}).status_code == 302
+    assert preference_of(merchant=merchant, member=member).muted
+    assert b'data-muted="yes"' in client.get(url).content
+
+
+def test_the_h5_preferences_need_a_signed_in_member(client, merchant):
+    response = client.get(f"/m/{merchant.slug}/me/notifications/")
+    assert response.status_code in (302, 401, 403)

@@ -50,7 +50,7 @@ from weloop.messaging.config import CallbackConfig, config_of
 from weloop.messaging.enums import Direction, LogStatus
 from weloop.messaging.models import MessageLog
 from weloop.messaging.notifications import notification_job_report
-from weloop.messaging.replies import nearby_text, render_reply, reply_summary
+from weloop.messaging.replies import nearby_text, provided_nearest_stores, render_reply, reply_summary
 from weloop.messaging.selectors import rule_for_click, rule_matching
 from weloop.stores.models import Store
 from weloop.stores.selectors import store_is_open, stores_nearest
@@ -209,6 +209,16 @@ def _rule_reply(message: Message, rule: object) -> Reply:
 def _nearest_stores(merchant: Merchant, latitude: float, longitude: float) -> list[tuple[Store, float, bool]]:
     """Up to three stores within the radius, nearest first: the open ones, or if none is open now,
     the nearest ones marked closed (better than saying there is nothing)."""
+    found = provided_nearest_stores(  # the discovery index (WELOOP_NEARBY_PROVIDER); else brute force
+        merchant,
+        latitude,
+        longitude,
+        radius_m=NEARBY_RADIUS_KM * 1000,
+        limit=NEARBY_MAX_STORES,
+        candidates=NEARBY_CANDIDATES,
+    )
+    if found is not None:
+        return found
     nearby = stores_nearest(
         merchant=merchant, latitude=latitude, longitude=longitude, limit=None, radius_km=NEARBY_RADIUS_KM
     )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import quote
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from weloop.core.errors import WeloopError
 from weloop.messaging.enums import ReplyKind
 from weloop.messaging.models import ReplyContent
 from weloop.stores.models import Store
@@ -17,6 +19,8 @@ from weloop.wechat.messages import SUCCESS, Message, news_reply, text_reply
 
 # WeChat refuses a passive text reply over 2048 bytes; stay under it whatever the addresses are.
 TEXT_REPLY_MAX_BYTES = 2048
+# The nearby search the location reply uses (discovery's index; messaging may not import it).
+DEFAULT_NEARBY_PROVIDER = "weloop.discovery.selectors.stores_near_open_first"
 
 
 def render_reply(message: Message, content: ReplyContent) -> str:
@@ -52,6 +56,43 @@ def amap_navigation_url(store: Store) -> str:
     """Amap's URI API: opens navigation to the store (GCJ-02, which is what stores hold)."""
     to = f"{store.longitude},{store.latitude},{quote(store.name, safe='')}"
     return f"https://uri.amap.com/navigation?to={to}&mode=car&coordinate=gaode&src=weloop&callnative=1"
+
+
+def nearby_provider() -> Callable[..., list[tuple[Store, float, bool]]] | None:
+    """The function ``WELOOP_NEARBY_PROVIDER`` names, or None (empty setting, or not importable).
+
+    It is called as ``provider(merchant=, latitude=, longitude=, radius_m=, limit=, candidates=)`` and
+    returns up to ``limit`` stores as (store, metres, open now): the open ones among the
+    ``candidates`` nearest, else the nearest marked closed (``discovery.selectors.stores_near_open_first``).
+    """
+    path = getattr(settings, "WELOOP_NEARBY_PROVIDER", DEFAULT_NEARBY_PROVIDER)
+    if not path:
+        return None
+    try:
+        return import_string(path)  # type: ignore[no-any-return]
+    except ImportError:
+        return None
+
+
+def provided_nearest_stores(
+    merchant: Merchant, latitude: float, longitude: float, *, radius_m: int, limit: int, candidates: int
+) -> list[tuple[Store, float, bool]] | None:
+    """The location reply's stores from the nearby provider; None when there is none (the caller
+    then searches by brute force). Coordinates out of range find nothing (never an error)."""
+    provider = nearby_provider()
+    if provider is None:
+        return None
+    try:
+        return provider(
+            merchant=merchant,
+            latitude=latitude,
+            longitude=longitude,
+            radius_m=radius_m,
+            limit=limit,
+            candidates=candidates,
+        )
+    except WeloopError:
+        return []
 
 
 def nearby_text(merchant: Merchant, stores: Sequence[tuple[Store, float, bool]], radius_km: int) -> str:

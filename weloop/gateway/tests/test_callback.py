@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from weloop.core.events import deliver_due
 from weloop.members.enums import QrCodeKind
 from weloop.members.models import Member, MemberTouch
 from weloop.members.services import qr_code_create
@@ -95,6 +96,7 @@ def test_follow_via_a_store_qr_in_safe_mode_attributes_the_member(pusher, mercha
 
 def test_location_gets_the_nearby_stores(pusher, make_store, merchant):
     make_store(merchant, name="Futian", latitude="22.543096", longitude="114.057865")
+    deliver_due()  # the nearby index follows the store's event
     response = pusher.post(location_xml(pusher.account.original_id, "o-1", 22.543096, 114.057865), "safe")
     content = pusher.open_reply(response)["Content"]
     assert "Futian" in content and "uri.amap.com/navigation" in content

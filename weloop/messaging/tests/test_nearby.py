@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import translation
 
 from weloop.core import clock
+from weloop.core.events import deliver_due
 from weloop.members.models import MemberTouch
 from weloop.messaging.replies import distance_label
 from weloop.messaging.services import inbound_handle
@@ -20,6 +21,17 @@ from weloop.stores.selectors import distance_m, stores_nearest
 from weloop.stores.services import store_set_status
 
 pytestmark = pytest.mark.django_db
+
+
+FAKE_ANSWER: list = []
+CALLS: list = []
+
+
+def fake_provider(**kwargs):
+    """A nearby provider a test names in WELOOP_NEARBY_PROVIDER."""
+    CALLS.append(kwargs)
+    return list(FAKE_ANSWER)
+
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEDNESDAY_NOON = dt.datetime(2026, 3, 4, 12, 0, tzinfo=SHANGHAI)
@@ -38,6 +50,7 @@ def stores(merchant, make_store):
     gone = make_store(merchant, name="Gone", latitude="22.540100", longitude="114.050000")
     store_set_status(merchant=merchant, public_id=gone.public_id, status="closed", actor="test")
     beijing = make_store(merchant, name="Beijing", latitude="39.908722", longitude="116.397499")
+    deliver_due()  # the worker's part: the nearby index (discovery) follows the store events
     return {"near": near, "farther": farther, "paused": paused, "gone": gone, "beijing": beijing}
 
 
@@ -93,6 +106,24 @@ def test_location_far_from_every_store_gets_a_friendly_answer(merchant, new_merc
     with clock.frozen_at(WEDNESDAY_NOON):
         text = _reply(merchant, new_merchant.wechat.original_id, 31.2304, 121.4737)  # Shanghai
     assert "50 km" in text and f"/m/{merchant.slug}/stores/" in text
+
+
+def test_the_reply_reads_the_provider_the_setting_names(merchant, new_merchant, stores, settings):
+    settings.WELOOP_NEARBY_PROVIDER = f"{__name__}.fake_provider"
+    FAKE_ANSWER[:] = [(stores["farther"], 2224.0, True)]
+    CALLS.clear()
+    with clock.frozen_at(WEDNESDAY_NOON):
+        text = _reply(merchant, new_merchant.wechat.original_id, *HERE)
+    assert "1. Farther · 2.2 km" in text and "Near Rd" not in text
+    assert CALLS[0]["radius_m"] == 50_000 and CALLS[0]["limit"] == 3 and CALLS[0]["merchant"] == merchant
+
+
+@pytest.mark.parametrize("setting", ["", "weloop.no_such_module.nearby"])
+def test_without_a_provider_the_reply_falls_back_to_the_brute_force(merchant, new_merchant, stores, settings, setting):
+    settings.WELOOP_NEARBY_PROVIDER = setting
+    with clock.frozen_at(WEDNESDAY_NOON):
+        text = _reply(merchant, new_merchant.wechat.original_id, *HERE)
+    assert text.index("1. Near · 556 m") < text.index("2. Farther · 2.2 km")
 
 
 def test_location_is_a_member_touch(merchant, new_merchant, stores):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from weloop.core.db import get_or_not_found
@@ -14,7 +14,7 @@ from weloop.core.errors import NotFound, ValidationFailed
 from weloop.tenants.models import Merchant
 from weloop.vouchers import codes
 from weloop.vouchers.enums import DealStatus, VoucherStatus
-from weloop.vouchers.models import Deal, Redemption, Voucher
+from weloop.vouchers.models import Deal, DealStore, Redemption, Voucher
 
 
 def deal_list(*, merchant: Merchant, status: str | None = None) -> QuerySet[Deal]:
@@ -36,6 +36,25 @@ def deal_for_sku(*, merchant: Merchant, sku: Any) -> Deal | None:
 
 def deal_stores(deal: Deal) -> list[Any]:
     return [ds.store for ds in deal.deal_stores.all()]
+
+
+def deals_active_by_store(*, merchant: Merchant, store_ids: list[int], at: datetime) -> dict[int, list[Deal]]:
+    """Deals on sale at ``at`` usable in each of ``store_ids`` (store pks), newest first, in one query.
+
+    The nearby list's deals provider (``WELOOP_NEARBY_DEALS_PROVIDER``, see docs/nearby.md): a deal
+    on sale whose fixed validity has not ended. Stores without such a deal are absent.
+    """
+    links = (
+        DealStore.objects.for_merchant(merchant)
+        .filter(store_id__in=store_ids, deal__status=DealStatus.ACTIVE)
+        .filter(Q(deal__valid_until__isnull=True) | Q(deal__valid_until__gt=at))
+        .select_related("deal")
+        .order_by("store_id", "-deal_id")
+    )
+    found: dict[int, list[Deal]] = {}
+    for link in links:
+        found.setdefault(link.store_id, []).append(link.deal)
+    return found
 
 
 def voucher_list(

@@ -134,7 +134,8 @@ def inbox_page(
     position = _decode_cursor(cursor) if cursor else None
     if position:
         at, pk = position
-        page = page.filter(Q(last_message_at__lt=at) | Q(last_message_at=at, pk__lt=pk))
+        # The plain ``<=`` bound lets the index range-scan; the OR only breaks ties within it.
+        page = page.filter(Q(last_message_at__lte=at), Q(last_message_at__lt=at) | Q(pk__lt=pk))
     rows = list(page.select_related("member", "assignee__user").order_by("-last_message_at", "-id")[: limit + 1])
     items = rows[:limit]
     next_cursor = encode_cursor(items[-1]) if len(rows) > limit else None

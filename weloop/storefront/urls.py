@@ -8,6 +8,7 @@ from weloop.storefront import (
     member_views,
     notification_views,
     product_views,
+    review_views,
     service_views,
     shop_views,
     views,
@@ -19,6 +20,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("stores/", views.store_list, name="store_list"),
     path("stores/<str:store_id>/", views.store_detail, name="store_detail"),
+    # nearby stores (browser or WeChat location) and verified reviews
+    path("nearby/", review_views.nearby, name="nearby"),
+    path("reviews/", review_views.my_reviews, name="my_reviews"),
+    path("reviews/write/<str:eligibility_id>/", review_views.review_write, name="review_write"),
     # the member: WeChat sign-in, "Me", the JS-SDK config for pages that locate or scan
     path("oauth/start", member_views.oauth_start, name="oauth_start"),
     path("oauth/callback", member_views.oauth_callback, name="oauth_callback"),

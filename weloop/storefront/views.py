@@ -6,9 +6,12 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
 from weloop.core import clock
+from weloop.reviews.selectors import reviews_public, store_ratings
 from weloop.storefront.identity import identify_in_wechat
 from weloop.storefront.presenters import store_cards, store_page
 from weloop.storefront.shell import consumer_view, render_page
+
+RECENT_REVIEWS = 5  # on the store page
 
 
 @require_safe
@@ -30,5 +33,12 @@ def store_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 @consumer_view
 def store_detail(request: HttpRequest, store_id: str) -> HttpResponse:
-    page = store_page(merchant=request.merchant, store_id=store_id, moment=clock.now())  # type: ignore[attr-defined]
-    return render_page(request, "storefront/store_detail.html", {"page": page, "store": page.card}, tab="stores")
+    merchant = request.merchant  # type: ignore[attr-defined]
+    page = store_page(merchant=merchant, store_id=store_id, moment=clock.now())
+    context = {
+        "page": page,
+        "store": page.card,
+        "rating": store_ratings(merchant=merchant, store_refs=[store_id]).get(store_id),
+        "reviews": list(reviews_public(merchant=merchant, store_ref=store_id)[:RECENT_REVIEWS]),
+    }
+    return render_page(request, "storefront/store_detail.html", context, tab="stores")

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.module_loading import import_string
 
 from weloop.core import clock
@@ -68,6 +68,33 @@ def publish(*, merchant: Any, name: str, payload: dict[str, Any]) -> OutboxEvent
     if _subscribers.get(name):
         transaction.on_commit(_nudge_worker)
     return event
+
+
+def publish_many(*, merchant: Any, name: str, payloads: list[dict[str, Any]]) -> list[OutboxEvent]:
+    """``publish`` for many events of one name at once: two bulk inserts instead of two per event.
+
+    Used by the queue when it handles a batch (e.g. one ``messaging.message_received`` per inbound
+    message); the events are the same as ``publish`` would write, in the order given.
+    """
+    if not payloads:
+        return []
+    if not connection.features.can_return_rows_from_bulk_insert:  # deliveries need the events' ids
+        return [publish(merchant=merchant, name=name, payload=payload) for payload in payloads]
+    now = clock.now()
+    events = OutboxEvent.objects.bulk_create(
+        [OutboxEvent(merchant=merchant, name=name, payload=payload, created_at=now) for payload in payloads]
+    )
+    handlers = subscribers_of(name)
+    if handlers:
+        OutboxDelivery.objects.bulk_create(
+            [
+                OutboxDelivery(merchant=merchant, event=event, handler=path, next_attempt_at=now)
+                for event in events
+                for path in handlers
+            ]
+        )
+        transaction.on_commit(_nudge_worker)
+    return events
 
 
 def _nudge_worker() -> None:

@@ -10,6 +10,8 @@ Events: ``members.member_created``, ``members.member_followed``, ``members.membe
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
@@ -164,13 +166,31 @@ def _write_touch(
     longitude: Any = None,
     detail: dict[str, Any] | None = None,
 ) -> MemberTouch:
+    touch = _touch_row(
+        member, kind=kind, at=at, attribution=attribution, latitude=latitude, longitude=longitude, detail=detail
+    )
+    touch.save(force_insert=True)
+    return touch
+
+
+def _touch_row(
+    member: Member,
+    *,
+    kind: str,
+    at: datetime,
+    attribution: dict[str, Any] | None = None,
+    latitude: Any = None,
+    longitude: Any = None,
+    detail: dict[str, Any] | None = None,
+) -> MemberTouch:
+    """The unsaved touch row; coordinates the database would refuse are kept in ``detail`` only."""
     lat, lng = _coordinate(latitude, 90), _coordinate(longitude, 180)
     detail = dict(detail or {})
     if (latitude is not None and lat is None) or (longitude is not None and lng is None):
         # Keep what WeChat sent, but never a coordinate the database would refuse.
         detail["invalid_coordinates"] = [str(latitude), str(longitude)]
         lat = lng = None
-    return MemberTouch.objects.create(
+    return MemberTouch(
         merchant_id=member.merchant_id,
         member=member,
         kind=kind,
@@ -224,6 +244,54 @@ def member_touch(
         return _write_touch(
             member, kind=kind, at=at, attribution=attribution, latitude=latitude, longitude=longitude, detail=detail
         )
+
+
+@dataclass(frozen=True)
+class TouchInput:
+    """One contact for ``member_touch_many`` (no attribution: messages, locations, menu taps)."""
+
+    openid: str
+    kind: str
+    at: datetime
+    latitude: Any = None
+    longitude: Any = None
+    detail: dict[str, Any] | None = None
+
+
+def member_touch_many(
+    *, merchant: Merchant, touches: Sequence[TouchInput], source: str | None = None, is_following: bool = False
+) -> list[Member]:
+    """``member_touch`` for many contacts of ``merchant`` at once; their members, in order.
+
+    One query finds the known members, unknown ones are created as ``member_touch`` would create
+    them (``members.member_created`` each), and the touches are written with one bulk insert. The
+    queue uses it for a batch of inbound messages. Raises like ``member_touch``; nothing is written
+    when it raises inside the caller's transaction.
+    """
+    for touch in touches:
+        if touch.kind not in TouchKind.values:
+            raise InvalidMemberProfile("Unknown touch kind.", extra={"field": "kind", "value": touch.kind})
+    openids = {_check_openid(touch.openid) for touch in touches}
+    with transaction.atomic(savepoint=False):
+        members = {m.openid: m for m in Member.objects.filter(merchant=merchant, openid__in=openids)}
+        for touch in touches:
+            openid = touch.openid.strip()
+            if openid not in members:
+                members[openid], _created = member_get_or_create(
+                    merchant=merchant,
+                    openid=openid,
+                    source=source or _SOURCE_OF_TOUCH.get(touch.kind, MemberSource.MESSAGE),
+                    at=touch.at,
+                    is_following=is_following,
+                )
+        ordered = [members[touch.openid.strip()] for touch in touches]
+        MemberTouch.objects.bulk_create(
+            [
+                _touch_row(member, kind=t.kind, at=t.at, latitude=t.latitude, longitude=t.longitude, detail=t.detail)
+                for member, t in zip(ordered, touches, strict=True)
+            ]
+        )
+    return ordered
 
 
 def _last_change(member: Member) -> datetime | None:

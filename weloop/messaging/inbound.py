@@ -26,24 +26,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import xmltodict
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Field, Q
 
 from weloop.core import clock
-from weloop.core.events import publish
+from weloop.core.events import publish, publish_many
 from weloop.members.enums import MemberSource, TouchKind
 from weloop.members.models import Member
 from weloop.members.selectors import member_find_by_openid
 from weloop.members.services import (
+    TouchInput,
     member_follow,
     member_openid_check,
     member_record_scan,
     member_touch,
+    member_touch_many,
     member_unfollow,
 )
 from weloop.messaging.config import CallbackConfig, config_of
@@ -144,19 +147,32 @@ def _insert(
         created_at=now,
         handled_at=now if status == LogStatus.FAILED else None,
     )
-    fields = [f for f in MessageLog._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields if f.column)
+    fields, sql = _insert_statement(connection.vendor)
     values = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
-    sql = (
-        f"INSERT INTO {quote(MessageLog._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({quote('merchant_id')}, {quote('dedup_key')}) WHERE {quote('direction')} = 'in' "
-        f"DO NOTHING RETURNING {quote('id')}"
-    )
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         found = cursor.fetchone()
     return int(found[0]) if found else None
+
+
+_statements: dict[str, tuple[list[Field[Any, Any]], str]] = {}
+
+
+def _insert_statement(vendor: str) -> tuple[list[Field[Any, Any]], str]:
+    """The fields and SQL of the dedup insert, built once per database vendor."""
+    if vendor not in _statements:
+        fields = [f for f in MessageLog._meta.concrete_fields if not f.primary_key]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in fields if f.column)
+        _statements[vendor] = (
+            fields,
+            (
+                f"INSERT INTO {quote(MessageLog._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+                f"ON CONFLICT ({quote('merchant_id')}, {quote('dedup_key')}) WHERE {quote('direction')} = 'in' "
+                f"DO NOTHING RETURNING {quote('id')}"
+            ),
+        )
+    return _statements[vendor]
 
 
 def _take_over_or_stored_reply(merchant: Merchant, key: str, raw: str, reply: Reply) -> tuple[int | None, str]:
@@ -272,7 +288,7 @@ def inbound_process(*, log_id: int) -> bool:
         with transaction.atomic():
             claimed = (
                 MessageLog.objects.filter(pk=log_id, direction=Direction.IN)
-                .filter(Q(status=LogStatus.RECEIVED) | Q(status=LogStatus.FAILED, attempts__lt=MAX_ATTEMPTS))
+                .filter(_claimable())
                 .update(status=LogStatus.HANDLED, handled_at=now, attempts=F("attempts") + 1, detail="")
             )
             if not claimed:
@@ -291,6 +307,83 @@ def inbound_process(*, log_id: int) -> bool:
         )
         return False
     return True
+
+
+def _claimable() -> Q:
+    return Q(status=LogStatus.RECEIVED) | Q(status=LogStatus.FAILED, attempts__lt=MAX_ATTEMPTS)
+
+
+def inbound_process_many(*, log_ids: Sequence[int]) -> int:
+    """Do the effects of many recorded inbound messages in one transaction; how many it did.
+
+    The same effects as ``inbound_process`` for each row, in id order, but a run of messages whose
+    only effect is a touch (texts, locations, menu taps: nearly all the traffic) costs one member
+    lookup and one bulk insert of touches, and each merchant's ``messaging.message_received``
+    events one bulk insert. Rows are claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` and then
+    updated as handled (on SQLite the transaction holds the write lock), so two workers never both
+    take a row. If anything fails the whole batch rolls back and each row is handled on its own
+    with ``inbound_process``, which marks just the failing ones failed.
+    """
+    if not log_ids:
+        return 0
+    try:
+        with transaction.atomic():
+            logs = list(
+                MessageLog.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk__in=list(log_ids), direction=Direction.IN)
+                .filter(_claimable())
+                .select_related("merchant")
+                .order_by("id")
+            )
+            if not logs:
+                return 0
+            MessageLog.objects.filter(pk__in=[log.pk for log in logs]).update(
+                status=LogStatus.HANDLED, handled_at=clock.now(), attempts=F("attempts") + 1, detail=""
+            )
+            by_merchant: dict[int, list[MessageLog]] = {}
+            for log in logs:
+                by_merchant.setdefault(log.merchant_id, []).append(log)
+            for merchant_logs in by_merchant.values():
+                _effects_of_batch(merchant_logs[0].merchant, merchant_logs)
+    except Exception:
+        logger.warning("a batch of %s inbound messages failed; handling them one by one", len(log_ids), exc_info=True)
+        return sum(inbound_process(log_id=log_id) for log_id in log_ids)
+    return len(logs)
+
+
+def _effects_of_batch(merchant: Merchant, logs: list[MessageLog]) -> None:
+    """The effects of one merchant's claimed rows, in order; then their events, in one insert."""
+    messages = [parse_message(log.raw_xml) for log in logs]
+    run: list[tuple[MessageLog, TouchInput]] = []  # consecutive touch-only messages, written together
+
+    def flush() -> None:
+        if run:
+            members = member_touch_many(
+                merchant=merchant,
+                touches=[touch for _log, touch in run],
+                source=MemberSource.MESSAGE,
+                is_following=True,  # WeChat pushes messages, locations and menu events only for followers
+            )
+            for (log, _touch), member in zip(run, members, strict=True):
+                log.member = member
+            run.clear()
+
+    for log, message in zip(logs, messages, strict=True):
+        touch = _touch_input(message)
+        if touch is not None:
+            run.append((log, touch))
+            continue
+        flush()  # the members this message may create or change come after the earlier ones
+        log.member = _dispatch(merchant, message)
+    flush()
+    linked = [log for log in logs if log.member is not None]
+    if linked:
+        MessageLog.objects.bulk_update(linked, ["member"])
+    publish_many(
+        merchant=merchant,
+        name="messaging.message_received",
+        payloads=[_event_payload(log, message) for log, message in zip(logs, messages, strict=True)],
+    )
 
 
 def inbound_pending_ids(*, limit: int = BATCH) -> list[int]:
@@ -312,7 +405,7 @@ def inbound_process_pending(*, limit: int = BATCH) -> int:
     done = 0
     while True:
         ids = inbound_pending_ids(limit=limit)
-        handled = sum(inbound_process(log_id=log_id) for log_id in ids)
+        handled = inbound_process_many(log_ids=ids)
         done += handled
         if not ids or not handled:
             return done
@@ -372,20 +465,57 @@ def _summary(message: Message) -> str:
 
 def _dispatch(merchant: Merchant, message: Message) -> Member | None:
     """The effects of one message on the merchant's members; the member it concerns, if any."""
+    touch = _touch_input(message)
+    if touch is not None:
+        return _touch(merchant, touch)
     if message.is_event:
         handler = _EVENT_HANDLERS.get(message.event)
         if handler is None:
-            if message.event in _MENU_CLICK_EVENTS:
-                handler = _on_menu_click
-            elif message.event in _MENU_VIEW_EVENTS:
-                handler = _on_menu_view
-            elif message.event in _JOB_REPORTS:
-                handler = _on_job_report
-            else:
-                handler = _on_other_event
-    else:
-        handler = _MESSAGE_HANDLERS.get(message.msg_type, _on_other_message)
-    return handler(merchant, message)
+            handler = _on_job_report if message.event in _JOB_REPORTS else _on_other_event
+        return handler(merchant, message)
+    return None  # every message (not event) is a touch
+
+
+def _touch_input(message: Message) -> TouchInput | None:
+    """The touch of a message whose only effect is one (messages, locations, menu taps); else None."""
+    at = _sent_at(message)
+    if message.is_event:
+        if message.event == "location":
+            return TouchInput(
+                message.openid,
+                TouchKind.LOCATION,
+                at,
+                latitude=message.latitude,
+                longitude=message.longitude,
+                detail={"reported": True, "precision": message.precision},
+            )
+        if message.event in _EVENT_HANDLERS:
+            return None
+        if message.event in _MENU_CLICK_EVENTS:
+            detail = {"key": message.event_key[:128], "event": message.event}
+            if message.scan_result:
+                detail["scan_result"] = message.scan_result[:500]
+            return TouchInput(message.openid, TouchKind.MENU_CLICK, at, detail=detail)
+        if message.event in _MENU_VIEW_EVENTS:
+            return TouchInput(message.openid, TouchKind.MENU_VIEW, at, detail={"url": message.event_key[:1024]})
+        return None
+    if message.msg_type == "text":
+        return TouchInput(message.openid, TouchKind.MESSAGE, at, detail={"msg_type": "text", "msg_id": message.msg_id})
+    if message.msg_type == "location":
+        return TouchInput(
+            message.openid,
+            TouchKind.LOCATION,
+            at,
+            latitude=message.latitude,
+            longitude=message.longitude,
+            detail={"label": message.label[:200], "msg_id": message.msg_id},
+        )
+    detail = {"msg_type": message.msg_type, "msg_id": message.msg_id}
+    for name in ("media_id", "pic_url", "url", "title"):
+        value = getattr(message, name)
+        if value:
+            detail[name] = value[:500]
+    return TouchInput(message.openid, TouchKind.MESSAGE, at, detail=detail)
 
 
 def _on_subscribe(merchant: Merchant, message: Message) -> Member:
@@ -400,39 +530,19 @@ def _on_scan(merchant: Merchant, message: Message) -> Member:
     return member_record_scan(merchant=merchant, openid=message.openid, scene=message.scene, at=_sent_at(message))
 
 
-def _touch(merchant: Merchant, message: Message, kind: str, **fields: object) -> Member:
-    touch = member_touch(
+def _touch(merchant: Merchant, touch: TouchInput) -> Member:
+    result = member_touch(
         merchant=merchant,
-        openid=message.openid,
-        kind=kind,
-        at=_sent_at(message),
+        openid=touch.openid,
+        kind=touch.kind,
+        at=touch.at,
         source=MemberSource.MESSAGE,
         is_following=True,  # WeChat pushes messages, locations and menu events only for followers
-        **fields,  # type: ignore[arg-type]
+        latitude=touch.latitude,
+        longitude=touch.longitude,
+        detail=touch.detail,
     )
-    return touch.member
-
-
-def _on_location_event(merchant: Merchant, message: Message) -> Member:
-    return _touch(
-        merchant,
-        message,
-        TouchKind.LOCATION,
-        latitude=message.latitude,
-        longitude=message.longitude,
-        detail={"reported": True, "precision": message.precision},
-    )
-
-
-def _on_menu_click(merchant: Merchant, message: Message) -> Member:
-    detail = {"key": message.event_key[:128], "event": message.event}
-    if message.scan_result:
-        detail["scan_result"] = message.scan_result[:500]
-    return _touch(merchant, message, TouchKind.MENU_CLICK, detail=detail)
-
-
-def _on_menu_view(merchant: Merchant, message: Message) -> Member:
-    return _touch(merchant, message, TouchKind.MENU_VIEW, detail={"url": message.event_key[:1024]})
+    return result.member
 
 
 def _on_job_report(merchant: Merchant, message: Message) -> Member | None:
@@ -452,37 +562,8 @@ def _on_other_event(merchant: Merchant, message: Message) -> Member | None:
     return member_find_by_openid(merchant=merchant, openid=message.openid)
 
 
-def _on_text(merchant: Merchant, message: Message) -> Member:
-    return _touch(merchant, message, TouchKind.MESSAGE, detail={"msg_type": "text", "msg_id": message.msg_id})
-
-
-def _on_location_message(merchant: Merchant, message: Message) -> Member:
-    return _touch(
-        merchant,
-        message,
-        TouchKind.LOCATION,
-        latitude=message.latitude,
-        longitude=message.longitude,
-        detail={"label": message.label[:200], "msg_id": message.msg_id},
-    )
-
-
-def _on_other_message(merchant: Merchant, message: Message) -> Member:
-    detail = {"msg_type": message.msg_type, "msg_id": message.msg_id}
-    for name in ("media_id", "pic_url", "url", "title"):
-        value = getattr(message, name)
-        if value:
-            detail[name] = value[:500]
-    return _touch(merchant, message, TouchKind.MESSAGE, detail=detail)
-
-
 _EVENT_HANDLERS: dict[str, Callable[[Merchant, Message], Member | None]] = {
     "subscribe": _on_subscribe,
     "unsubscribe": _on_unsubscribe,
     "scan": _on_scan,
-    "location": _on_location_event,
-}
-_MESSAGE_HANDLERS: dict[str, Callable[[Merchant, Message], Member | None]] = {
-    "text": _on_text,
-    "location": _on_location_message,
 }

@@ -59,7 +59,8 @@ def test_a_console_edit_is_answered_from_the_next_message(merchant, account):
     assert content(inbound_handle(merchant=merchant, message=parsed(text_xml(account, "o-1", "hi")))) == "Hey"
 
 
-def test_an_edit_in_another_process_is_seen_through_the_shared_version(merchant, account):
+def test_an_edit_in_another_process_is_seen_through_the_shared_version(merchant, account, monkeypatch):
+    monkeypatch.setattr(callback_config_module, "CHECK_INTERVAL", 0.0)
     hello = rule(merchant, "hi", "Hello!")
     before = callback_config(merchant.slug)
     assert [r.reply_text for r in before.rules] == ["Hello!"]
@@ -78,6 +79,15 @@ def test_saving_a_rule_writes_a_new_shared_version(merchant):
     rule(merchant, "hours", "8-22")
     assert cache.get(key) not in (None, seen)
     assert [r.keyword for r in config_of(merchant).rules] == ["hours"]
+
+
+def test_the_shared_version_is_read_at_most_every_check_interval(merchant, monkeypatch):
+    monkeypatch.setattr(callback_config_module, "CHECK_INTERVAL", 3600.0)
+    first = callback_config(merchant.slug)
+    cache.set(f"weloop:wechat-config:{merchant.pk}", "another-process-version", timeout=None)
+    assert callback_config(merchant.slug) is first  # not read again yet
+    first.checked_at[0] -= 3600.0
+    assert callback_config(merchant.slug) is not first  # read, found changed, reloaded
 
 
 def test_a_copy_older_than_max_age_is_reloaded(merchant, monkeypatch):
@@ -133,7 +143,11 @@ def test_nudges_are_rate_limited_per_process(merchant, account, queued):
 
 def test_a_failure_on_the_queue_is_marked_and_retried_later(merchant, account, queued):
     inbound_handle(merchant=merchant, message=parsed(text_xml(account, "o-1", "hi", msg_id=4002)))
-    with mock.patch.object(inbound, "member_touch", side_effect=RuntimeError("db gone")):
+    broken = RuntimeError("db gone")
+    with (
+        mock.patch.object(inbound, "member_touch", side_effect=broken),
+        mock.patch.object(inbound, "member_touch_many", side_effect=broken),
+    ):
         assert inbound.inbound_process_pending() == 0
     log = MessageLog.objects.get()
     assert (log.status, log.attempts) == (LogStatus.FAILED, 1) and "db gone" in log.detail
@@ -143,6 +157,84 @@ def test_a_failure_on_the_queue_is_marked_and_retried_later(merchant, account, q
     assert inbound.inbound_process_pending() == 1
     log.refresh_from_db()
     assert (log.status, log.attempts) == (LogStatus.HANDLED, 2) and MemberTouch.objects.count() == 1
+
+
+def test_a_batch_costs_the_same_queries_for_five_messages_as_for_fifty(merchant, account, queued):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def drain(count: int) -> int:
+        for n in range(count):
+            inbound_handle(merchant=merchant, message=parsed(text_xml(account, f"o-{n % 3}", f"m{n}")))
+        with CaptureQueriesContext(connection) as queries:
+            assert inbound.inbound_process_pending() == count
+        return len(queries)
+
+    drain(3)  # the three members exist from now on
+    assert drain(5) == drain(50)
+    assert MemberTouch.objects.count() == 58 and Member.objects.count() == 3
+    assert OutboxEvent.objects.filter(name="messaging.message_received").count() == 58
+    assert not MessageLog.objects.filter(direction=Direction.IN, member=None).exists()
+
+
+def test_a_batch_keeps_the_order_a_follow_then_a_message_of_a_new_user(merchant, account, queued):
+    from weloop.members.enums import MemberSource
+    from weloop.messaging.tests.builders import subscribe_xml
+
+    for xml in (
+        text_xml(account, "o-known", "first"),
+        subscribe_xml(account, "o-new"),
+        text_xml(account, "o-new", "hello"),
+        text_xml(account, "o-other", "hi"),
+    ):
+        inbound_handle(merchant=merchant, message=parsed(xml), xml=xml)
+    assert inbound.inbound_process_pending() == 4
+    new = Member.objects.get(openid="o-new")
+    assert new.first_source == MemberSource.FOLLOW and new.is_following
+    assert Member.objects.get(openid="o-other").first_source == MemberSource.MESSAGE
+    payloads = [e.payload for e in OutboxEvent.objects.filter(name="messaging.message_received").order_by("id")]
+    assert [(p["openid"], p["msg_type"]) for p in payloads] == [
+        ("o-known", "text"),
+        ("o-new", "event"),
+        ("o-new", "text"),
+        ("o-other", "text"),
+    ]
+    assert payloads[2]["member_id"] == new.public_id and payloads[2]["content"] == "hello"
+
+
+def test_one_failing_message_in_a_batch_fails_alone(merchant, account, queued):
+    for n in range(4):
+        inbound_handle(merchant=merchant, message=parsed(text_xml(account, f"o-{n}", f"m{n}")))
+    real = inbound.member_touch
+
+    def touch(**kwargs):
+        if kwargs["openid"] == "o-2":
+            raise RuntimeError("this one is broken")
+        return real(**kwargs)
+
+    with (
+        mock.patch.object(inbound, "member_touch_many", side_effect=RuntimeError("batch")),
+        mock.patch.object(inbound, "member_touch", side_effect=touch),
+    ):
+        assert inbound.inbound_process_pending() == 3
+    statuses = dict(MessageLog.objects.filter(direction=Direction.IN).values_list("openid", "status"))
+    assert statuses == {"o-0": "handled", "o-1": "handled", "o-2": "failed", "o-3": "handled"}
+    assert sorted(MemberTouch.objects.values_list("member__openid", flat=True)) == ["o-0", "o-1", "o-3"]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_draining_at_once_handle_each_message_once(merchant, account, queued):
+    from tests.races import race
+
+    for n in range(60):
+        inbound_handle(merchant=merchant, message=parsed(text_xml(account, f"o-{n % 7}", f"m{n}")))
+    ids = inbound.inbound_pending_ids()
+    done = race(lambda i: inbound.inbound_process_many(log_ids=ids), 2)
+    assert not any(isinstance(d, BaseException) for d in done) and sum(done) == 60  # type: ignore[arg-type]
+    assert MemberTouch.objects.count() == 60 and Member.objects.count() == 7
+    assert OutboxEvent.objects.filter(name="messaging.message_received").count() == 60
+    assert set(MessageLog.objects.filter(direction=Direction.IN).values_list("attempts", flat=True)) == {1}
 
 
 def test_a_row_failing_max_attempts_times_is_left_failed(merchant, account, queued):

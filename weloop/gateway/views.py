@@ -77,7 +77,7 @@ def _receive(request: HttpRequest, config: CallbackConfig, creds: CallbackCreden
     merchant = config.merchant
     try:
         inbound = open_inbound(creds, request.GET.dict(), request.body)
-        message = parse_message(inbound.xml)
+        message = parse_message(inbound.document or inbound.xml)
     except WeloopError as error:  # bad signature (403), undecryptable, other appid, bad XML (400)
         logger.warning("wechat callback refused for %s: %s (%s)", merchant.slug, error.code, error.detail)
         return _plain(error.status, error.code)

@@ -7,10 +7,12 @@ this module keeps them per process instead, as one immutable ``CallbackConfig`` 
 Freshness across processes: every save or delete of a Merchant, WechatAccount, AutoReplyRule or
 FollowGreeting (the ORM signals, connected in ``apps.py``) writes a new random version token for
 that merchant into the shared Django cache (Redis, or the file cache every process on the machine
-shares), at once and again when the transaction commits. Each callback compares the cached token
-with the one its copy was loaded under (one cache read) and reloads on any difference, so a
-console edit answers from the next message on, in every process. The token is written after
-commit too, so a process that reloaded between the save and the commit reloads once more.
+shares), at once and again when the transaction commits. A callback compares the cached token
+with the one its copy was loaded under (one cache read, at most every ``CHECK_INTERVAL`` seconds
+per merchant and process) and reloads on any difference, so a console edit answers from the next
+message on in the process that made it, and within ``CHECK_INTERVAL`` in every other one. The
+token is written after commit too, so a process that reloaded between the save and the commit
+reloads once more.
 
 Writes that bypass the signals (``QuerySet.update``, raw SQL) are seen after ``MAX_AGE`` seconds
 at the latest; call ``config_changed`` after such a write to have them seen at once.
@@ -21,7 +23,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
@@ -33,6 +35,10 @@ from weloop.tenants.models import Merchant, WechatAccount
 
 # A copy is reloaded after this long even when no version change was seen (writes without signals).
 MAX_AGE = 60.0
+# The shared version is read at most this often per merchant and process (seconds): a cache read
+# costs about as much as the rest of the callback's Python. A change made in this process is seen
+# at once (the copy is dropped); one made in another process within this long.
+CHECK_INTERVAL = 1.0
 _KEY = "weloop:wechat-config:{}"
 
 
@@ -46,6 +52,9 @@ class CallbackConfig:
     greeting: FollowGreeting | None
     version: str
     loaded_at: float
+    # when the shared version was last found equal to ``version`` (monotonic); a one-item list so
+    # that the frozen copy can note it without a lock (a lost update only means one more read)
+    checked_at: list[float] = field(default_factory=lambda: [0.0], compare=False)
 
 
 _by_slug: dict[str, CallbackConfig] = {}
@@ -81,11 +90,17 @@ def _forget(merchant_id: int) -> None:
 
 
 def _fresh(config: CallbackConfig | None) -> bool:
-    return (
-        config is not None
-        and time.monotonic() - config.loaded_at < MAX_AGE
-        and _current_version(config.merchant.pk) == config.version
-    )
+    if config is None:
+        return False
+    now = time.monotonic()
+    if now - config.loaded_at >= MAX_AGE:
+        return False
+    if now - config.checked_at[0] < CHECK_INTERVAL:
+        return True
+    if _current_version(config.merchant.pk) != config.version:
+        return False
+    config.checked_at[0] = now
+    return True
 
 
 def _load(account: WechatAccount) -> CallbackConfig:
@@ -103,6 +118,7 @@ def _load(account: WechatAccount) -> CallbackConfig:
         greeting=FollowGreeting.objects.for_merchant(merchant).first(),
         version=version,
         loaded_at=time.monotonic(),
+        checked_at=[time.monotonic()],
     )
     with _lock:
         _by_merchant[merchant.pk] = config

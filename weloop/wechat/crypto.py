@@ -19,8 +19,8 @@ import os
 import secrets
 import struct
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -61,6 +61,8 @@ class Inbound:
     encrypted: bool
     mode: Mode
     key_used: KeySlot = ""
+    # ``xml`` as ``safexml.parse_xml`` read it (``parse_message`` takes it: no second parse)
+    document: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def sign(token: str, timestamp: str | int, nonce: str, *extra: str) -> str:
@@ -187,13 +189,13 @@ def open_inbound(creds: CallbackCredentials, query: Mapping[str, str], body: byt
     if not encrypted:
         if query.get("encrypt_type") == "aes":
             raise UndecryptablePayload("Safe mode was announced but the body has no Encrypt element.")
-        return Inbound(xml=body.decode("utf-8"), encrypted=False, mode="plaintext")
+        return Inbound(xml=body.decode("utf-8"), encrypted=False, mode="plaintext", document=envelope)
     if not _same(sign(creds.token, timestamp, nonce, encrypted), query.get("msg_signature")):
         raise BadSignature("The msg_signature does not match.")
     xml, slot = _decrypt_with_fallback(creds, encrypted)
-    parse_xml(xml)  # the decrypted document gets the same checks as a plaintext one
+    document = parse_xml(xml)  # the decrypted document gets the same checks as a plaintext one
     mode: Mode = "compatible" if text(envelope, "MsgType") else "safe"
-    return Inbound(xml=xml, encrypted=True, mode=mode, key_used=slot)
+    return Inbound(xml=xml, encrypted=True, mode=mode, key_used=slot, document=document)
 
 
 def _envelope(creds: CallbackCredentials, key_slot: KeySlot, xml: str, timestamp: str, nonce: str) -> tuple[str, str]:

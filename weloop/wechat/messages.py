@@ -144,9 +144,12 @@ def _dedup_key(msg_type: str, event: str, openid: str, create_time: int, msg_id:
     return f"evt:{openid[:32]}:{create_time}:{detail}"
 
 
-def parse_message(xml: str | bytes) -> Message:
-    """Parse one callback message or event. Raises ``MalformedXml`` when the header is missing."""
-    root = parse_xml(xml)
+def parse_message(xml: str | bytes | dict[str, Any]) -> Message:
+    """Parse one callback message or event. Raises ``MalformedXml`` when the header is missing.
+
+    ``xml`` may also be the document ``safexml.parse_xml`` already made of it (``Inbound.document``).
+    """
+    root = xml if isinstance(xml, dict) else parse_xml(xml)
     msg_type = text(root, "MsgType").strip().lower()
     openid, account = text(root, "FromUserName"), text(root, "ToUserName")
     create_time = _int(text(root, "CreateTime"))

@@ -163,7 +163,13 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------------
 _default_sqlite = f"sqlite:///{DATA_DIR / 'weloop.sqlite3'}"
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip() or _default_sqlite
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+# Connections persist (60 s). Health checks are off by default: Django's costs a `SELECT 1` round
+# trip on every request that touches the database (as long as the WeChat callback's one INSERT on
+# PostgreSQL). Without them, a connection broken by a database restart fails one request per
+# server thread (a 500: WeChat retries a callback) and is then replaced. WELOOP_DB_HEALTH_CHECKS=1
+# turns them on.
+_db_health_checks = _env_bool("WELOOP_DB_HEALTH_CHECKS", default=False)
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=_db_health_checks)}
 DATABASE_IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 if DATABASE_IS_SQLITE:
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so two

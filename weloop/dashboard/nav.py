@@ -43,6 +43,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("product", "dashboard:product_list", _("Products"), "catalog.view"),
     NavItem("category", "dashboard:category_list", _("Categories"), "catalog.manage"),
     NavItem("deal", "dashboard:deal_list", _("Deals"), "deals.manage"),
+    NavItem("review", "dashboard:review_list", _("Reviews"), "reviews.manage"),
     NavItem("booking", "dashboard:booking_day", _("Bookings"), "bookings.view"),
     NavItem("voucher_settlement", "dashboard:voucher_settlement", _("Deal settlement"), "vouchers.settlement"),
     # orders and payments

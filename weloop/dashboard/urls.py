@@ -15,6 +15,7 @@ from weloop.dashboard.views import (
     payments,
     qrcodes,
     performance,
+    reviews,
     service_account,
     service_desk,
     staff,
@@ -190,6 +191,10 @@ urlpatterns = [
     path("deals/settlement/", deals.settlement, name="voucher_settlement"),
     path("deals/<str:deal_id>/", deals.deal_detail, name="deal_detail"),
     path("deals/<str:deal_id>/status/", deals.deal_set_status, name="deal_set_status"),
+    # reviews: the list with each store's rating; reply, hide, show, report
+    path("reviews/", reviews.review_list, name="review_list"),
+    path("reviews/<str:review_id>/", reviews.review_detail, name="review_detail"),
+    path("reviews/<str:review_id>/act/", reviews.review_act, name="review_act"),
     # bookings (预约): services, resources and schedules, the day, bookings, leads, reservations
     path("bookings/", bookings.booking_list, name="booking_list"),
     path("bookings/day/", bookings.booking_day, name="booking_day"),

@@ -44,6 +44,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Deals and vouchers: managers define deals; the counter redeems (scoped to its stores); store
     # managers read the settlement of what their stores redeemed.
     "deals.manage": _MANAGERS,
+    # Reviews: managers and the service desk reply, hide (with a reason), show and report.
+    "reviews.manage": _MANAGERS | {StaffRole.SERVICE_AGENT},
     # Bookings: managers define services, resources and schedules and work the leads; store managers
     # run their stores' days (check in, complete, cancel, move); the counter uses the clerk page.
     "bookings.manage": _MANAGERS,

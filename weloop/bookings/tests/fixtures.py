@@ -38,7 +38,9 @@ def make_resource(merchant, salon):
     def make(name="Amy", capacity=1, shifts=None, store=None, kind="staff", slot_minutes=30):
         return services.resource_create(
             merchant=merchant,
-            data=ResourceInput(store=store or salon, kind=kind, name=name, capacity=capacity, slot_minutes=slot_minutes),
+            data=ResourceInput(
+                store=store or salon, kind=kind, name=name, capacity=capacity, slot_minutes=slot_minutes
+            ),
             shifts=shifts if shifts is not None else [Shift(w, time(10), time(18)) for w in range(7)],
         )
 
@@ -82,7 +84,12 @@ def cut(make_service):
 def book(merchant, member):
     def make(service, resource, starts_at, who=None):
         return services.booking_create(
-            merchant=merchant, member=who or member, service=service, resource=resource, starts_at=starts_at, actor="test"
+            merchant=merchant,
+            member=who or member,
+            service=service,
+            resource=resource,
+            starts_at=starts_at,
+            actor="test",
         )
 
     return make

@@ -102,7 +102,9 @@ def test_slots_list_fits_the_service_in_shifts_and_hours(merchant, cut, stylist,
     assert starts[0] == at("10:00") and starts[-1] == at("17:00")  # a 60-minute cut ends by 18:00
     assert len(starts) == 15 and all(s.available == 1 for s in slots)
     book(cut, stylist, at("10:00"))
-    after = {s.starts_at: s.available for s in selectors.slots_for(merchant=merchant, service=cut, store=salon, day=day)}
+    after = {
+        s.starts_at: s.available for s in selectors.slots_for(merchant=merchant, service=cut, store=salon, day=day)
+    }
     assert after[at("10:00")] == 0 and after[at("09:30") if at("09:30") in after else at("10:30")] == 0
     assert after[at("11:00")] == 1
 
@@ -186,7 +188,9 @@ def test_prepaid_booking_is_held_then_confirmed_by_the_order_payment(merchant, m
     assert [p["booking_id"] for p in events("bookings.booking_confirmed")] == [booking.public_id]
 
 
-def test_unpaid_booking_expires_with_its_order_and_frees_the_slot(merchant, make_service, stylist, book, at, make_member):
+def test_unpaid_booking_expires_with_its_order_and_frees_the_slot(
+    merchant, make_service, stylist, book, at, make_member
+):
     service = make_service("Colour", mode="deposit", price=26800, deposit=5000)
     booking = book(service, stylist, at("14:00"))
     order = Order.objects.get(order_no=booking.order_no)
@@ -343,9 +347,18 @@ def test_consultation_opens_a_lead_that_is_won_with_its_order(merchant, make_ser
     assert lead.status == "visited"
     with pytest.raises(InvalidLead):
         services.lead_move(merchant=merchant, lead=lead, to="won", actor="sales")
-    order = Order.objects.create(merchant=merchant, member=member, order_no="O20990101000001", fulfilment_type="in_store",
-                                 subtotal_fen=1, shipping_fen=0, discount_fen=0, total_fen=1,
-                                 placed_at=clock.now(), expires_at=clock.now())
+    order = Order.objects.create(
+        merchant=merchant,
+        member=member,
+        order_no="O20990101000001",
+        fulfilment_type="in_store",
+        subtotal_fen=1,
+        shipping_fen=0,
+        discount_fen=0,
+        total_fen=1,
+        placed_at=clock.now(),
+        expires_at=clock.now(),
+    )
     won = services.lead_move(merchant=merchant, lead=lead, to="won", actor="sales", order_no=order.order_no)
     assert (won.status, won.order_no) == ("won", order.order_no)
     with pytest.raises(InvalidTransition):
@@ -389,5 +402,3 @@ def test_reservation_paid_at_the_counter_and_handed_over(merchant, member, salon
 def test_reservation_without_store_stock_is_refused(merchant, member, salon, sku):
     with pytest.raises(NotEnoughStock):
         services.reservation_create(merchant=merchant, member=member, store=salon, sku=sku, quantity=1, actor="m")
-
-

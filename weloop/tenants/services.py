@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_delete, post_save
 
 from weloop.core import clock
 from weloop.core.db import get_or_not_found
@@ -100,6 +103,9 @@ def merchant_set_status(*, merchant: Merchant, status: str, actor: str, reason: 
             name="tenants.merchant_status_changed",
             payload={"status": status, "actor": actor, "reason": reason},
         )
+        # The transition is an UPDATE (no post_save): forget cached keys now and after the commit.
+        forget_cached_api_keys()
+        transaction.on_commit(forget_cached_api_keys)
     return locked
 
 
@@ -176,17 +182,42 @@ def api_key_revoke(*, merchant: Merchant, public_id: str) -> ApiKey:
     return key
 
 
+# Live keys seen lately, by hash: a busy integration (a flash-sale crowd) must not cost one query
+# per request. An entry lives API_KEY_CACHE_SECONDS; any save or delete of a key or a merchant in
+# this process empties the cache at once, so a revocation or a suspension is seen here at once and
+# by other processes within that many seconds.
+API_KEY_CACHE_SECONDS = 2.0
+_api_keys: dict[str, tuple[datetime, ApiKey]] = {}
+_api_keys_lock = threading.Lock()
+
+
+def forget_cached_api_keys(**_: object) -> None:
+    with _api_keys_lock:
+        _api_keys.clear()
+
+
+for _model in (ApiKey, Merchant):
+    post_save.connect(forget_cached_api_keys, sender=_model, dispatch_uid=f"api-key-cache-{_model.__name__}")
+    post_delete.connect(forget_cached_api_keys, sender=_model, dispatch_uid=f"api-key-cache-del-{_model.__name__}")
+
+
 def api_key_authenticate(raw_key: str) -> ApiKey:
     """Return the live key for ``raw_key`` (its merchant loaded) or raise InvalidApiKey."""
     if not raw_key.startswith(API_KEY_PREFIX) or len(raw_key) > 200:
         raise InvalidApiKey()
-    key = ApiKey.objects.select_related("merchant").filter(key_hash=hash_api_key(raw_key)).first()
+    key_hash = hash_api_key(raw_key)
+    cached = _api_keys.get(key_hash)
+    now = clock.now()
+    if cached is not None and now < cached[0]:
+        return cached[1]
+    key = ApiKey.objects.select_related("merchant").filter(key_hash=key_hash).first()
     if key is None or key.revoked_at is not None:
         raise InvalidApiKey()
-    now = clock.now()
     # Touch at most once a minute: a busy integration must not write a row per request.
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    with _api_keys_lock:
+        _api_keys[key_hash] = (now + timedelta(seconds=API_KEY_CACHE_SECONDS), key)
     return key
 
 

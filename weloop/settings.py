@@ -105,13 +105,15 @@ INSTALLED_APPS = [
     "weloop.catalog",
     "weloop.inventory",
     "weloop.payments",
+    "weloop.reviews",
     "weloop.vouchers",
     "weloop.orders",
     "weloop.bookings",
     "weloop.members",
     "weloop.messaging",
-    "weloop.service_desk",
+    "weloop.discovery",
     "weloop.flashsales",
+    "weloop.service_desk",
     "weloop.analytics",
     "weloop.gateway",
     "weloop.api",
@@ -138,7 +140,9 @@ MIDDLEWARE = [
 ]
 
 # Machine-to-machine paths served without sessions, auth, CSRF, messages or locale (LeanPathMiddleware).
-WELOOP_LEAN_PATHS = ("/wechat/",)
+# The flash-sale API too: a crowd of API calls authenticated by key, where the sold-out answer must
+# cost well under a millisecond (API errors are then in LANGUAGE_CODE, not the Accept-Language).
+WELOOP_LEAN_PATHS = ("/wechat/", "/api/v1/flash-sales/")
 
 ROOT_URLCONF = "weloop.urls"
 WSGI_APPLICATION = "weloop.wsgi.application"

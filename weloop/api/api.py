@@ -35,11 +35,13 @@ from weloop.api.routers import (
     analytics,
     bookings,
     catalog,
+    discovery,
     flashsales,
     members,
     notifications,
     orders,
     qrcodes,
+    reviews,
     service_desk,
     stores,
     vouchers,
@@ -51,6 +53,7 @@ from weloop.tenants.errors import InvalidApiKey
 logger = logging.getLogger(__name__)
 
 ROUTERS: list[tuple[str, Router]] = [
+    ("/stores/nearby", discovery.router),  # before /stores/{store_id}, which would take "nearby"
     ("/stores", stores.router),
     ("/members", members.router),
     ("/qrcodes", qrcodes.router),
@@ -60,13 +63,14 @@ ROUTERS: list[tuple[str, Router]] = [
     ("/orders", orders.router),
     ("/conversations", service_desk.conversations_router),
     ("/tickets", service_desk.tickets_router),
+    ("/reviews", reviews.router),
+    ("/deals", vouchers.deals_router),
+    ("/vouchers", vouchers.vouchers_router),
     ("/flash-sales", flashsales.router),
     ("/bookings", bookings.bookings_router),
     ("/booking-services", bookings.services_router),
     ("/booking-slots", bookings.slots_router),
     ("/notifications", notifications.router),
-    ("/deals", vouchers.deals_router),
-    ("/vouchers", vouchers.vouchers_router),
     ("/attribution", analytics.attribution_router),
     ("/performance", analytics.performance_router),
 ]

@@ -37,14 +37,15 @@ NAV: tuple[NavItem, ...] = (
     NavItem("qr_code", "dashboard:qr_code_list", _("QR codes"), "qrcodes.manage"),
     NavItem("service_account", "dashboard:service_account_menu", _("Service account"), "service_account.manage"),
     NavItem("message_log", "dashboard:message_log", _("Message log"), "messages.view"),
-    NavItem("service_desk", "dashboard:service_desk_inbox", _("Service desk"), "service_desk.use"),
     NavItem("notification", "dashboard:notification_log", _("Notifications"), "notifications.view"),
+    NavItem("service_desk", "dashboard:service_desk_inbox", _("Service desk"), "service_desk.use"),
     # the catalog
     NavItem("product", "dashboard:product_list", _("Products"), "catalog.view"),
     NavItem("category", "dashboard:category_list", _("Categories"), "catalog.manage"),
     NavItem("deal", "dashboard:deal_list", _("Deals"), "deals.manage"),
     NavItem("review", "dashboard:review_list", _("Reviews"), "reviews.manage"),
     NavItem("booking", "dashboard:booking_day", _("Bookings"), "bookings.view"),
+    NavItem("flash_sale", "dashboard:flash_sale_list", _("Flash sales"), "flashsales.manage"),
     NavItem("voucher_settlement", "dashboard:voucher_settlement", _("Deal settlement"), "vouchers.settlement"),
     # orders and payments
     NavItem("order", "dashboard:order_list", _("Orders"), "orders.view"),
@@ -52,8 +53,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("order_settings", "dashboard:order_settings", _("Delivery fee and limits"), "orders.settings"),
     NavItem("pay", "dashboard:pay_settings", _("WeChat Pay"), "payments.manage"),
     NavItem("payment", "dashboard:payment_ledger", _("Payment ledger"), "payments.manage"),
-)
     NavItem("performance", "dashboard:performance_stores", _("Performance"), "analytics.view"),
+)
 
 
 @dataclass(frozen=True)

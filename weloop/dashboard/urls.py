@@ -7,14 +7,15 @@ from weloop.dashboard.views import (
     bookings,
     catalog,
     deals,
+    flash_sales,
     home,
     members,
     notifications,
     orders,
     outbox,
     payments,
-    qrcodes,
     performance,
+    qrcodes,
     reviews,
     service_account,
     service_desk,
@@ -85,6 +86,17 @@ urlpatterns = [
     ),
     path("service-account/greeting/", service_account.service_account_greeting, name="service_account_greeting"),
     path("messages/", service_account.message_log, name="message_log"),
+    # notifications: the log, the template mapping, the switches
+    path("notifications/", notifications.notification_log, name="notification_log"),
+    path("notifications/templates/", notifications.notification_templates, name="notification_templates"),
+    path(
+        "notifications/templates/remove/",
+        notifications.notification_template_delete,
+        name="notification_template_delete",
+    ),
+    path("notifications/settings/", notifications.notification_settings, name="notification_settings"),
+    path("notifications/<str:notification_id>/", notifications.notification_detail, name="notification_detail"),
+    path("notifications/<str:notification_id>/retry/", notifications.notification_retry, name="notification_retry"),
     # the service desk: inbox, conversations, tools, tickets, metrics
     path("service-desk/", service_desk.service_desk_inbox, name="service_desk_inbox"),
     path("service-desk/inbox-rows/", service_desk.service_desk_inbox_rows, name="service_desk_inbox_rows"),
@@ -152,24 +164,13 @@ urlpatterns = [
     path("service-desk/tickets/", service_desk.service_desk_tickets, name="service_desk_tickets"),
     path("service-desk/tickets/<str:ticket_id>/", service_desk.service_desk_ticket, name="service_desk_ticket"),
     path("service-desk/metrics/", service_desk.service_desk_metrics, name="service_desk_metrics"),
-    # notifications: the log, the template mapping, the switches
-    path("notifications/", notifications.notification_log, name="notification_log"),
-    path("notifications/templates/", notifications.notification_templates, name="notification_templates"),
-    path(
-        "notifications/templates/remove/",
-        notifications.notification_template_delete,
-        name="notification_template_delete",
-    ),
-    path("notifications/settings/", notifications.notification_settings, name="notification_settings"),
-    path("notifications/<str:notification_id>/", notifications.notification_detail, name="notification_detail"),
-    path("notifications/<str:notification_id>/retry/", notifications.notification_retry, name="notification_retry"),
-    # catalog: products, SKUs, store prices, categories, CSV import and export
-    path("products/", catalog.product_list, name="product_list"),
     # performance: the attribution ledger by store, guide, source and channel
     path("performance/", performance.performance_stores, name="performance_stores"),
     path("performance/guides/", performance.performance_guides, name="performance_guides"),
     path("performance/export.csv", performance.performance_export, name="performance_export"),
     path("performance/stores/<str:store_id>/", performance.performance_store, name="performance_store"),
+    # catalog: products, SKUs, store prices, categories, CSV import and export
+    path("products/", catalog.product_list, name="product_list"),
     path("products/new/", catalog.product_create, name="product_create"),
     path("products/export.csv", catalog.product_export, name="product_export"),
     path("products/import/", catalog.product_import, name="product_import"),
@@ -195,6 +196,11 @@ urlpatterns = [
     path("reviews/", reviews.review_list, name="review_list"),
     path("reviews/<str:review_id>/", reviews.review_detail, name="review_detail"),
     path("reviews/<str:review_id>/act/", reviews.review_act, name="review_act"),
+    # flash sales (限时抢购): live counters, create, cancel
+    path("flash-sales/", flash_sales.flash_sale_list, name="flash_sale_list"),
+    path("flash-sales/rows/", flash_sales.flash_sale_rows, name="flash_sale_rows"),
+    path("flash-sales/new/", flash_sales.flash_sale_create, name="flash_sale_create"),
+    path("flash-sales/<str:sale_id>/cancel/", flash_sales.flash_sale_cancel, name="flash_sale_cancel"),
     # bookings (预约): services, resources and schedules, the day, bookings, leads, reservations
     path("bookings/", bookings.booking_list, name="booking_list"),
     path("bookings/day/", bookings.booking_day, name="booking_day"),

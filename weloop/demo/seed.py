@@ -391,6 +391,38 @@ def _pay_at_counter(merchant: Merchant, order: Order, clerk: StaffMember) -> Non
     )
 
 
+def seed_nearby_and_reviews(ctx: DemoContext) -> None:
+    """The nearby index of the stores, and two verified reviews of the Futian store (one replied)."""
+    from weloop.discovery.services import location_reindex
+    from weloop.reviews import services as reviews
+    from weloop.reviews.enums import ConsumptionKind
+
+    location_reindex(merchant=ctx.merchant)
+    buyers = list(Member.objects.for_merchant(ctx.merchant).order_by("id")[:2])
+    store = ctx.stores[0]
+    for i, (buyer, rating, text) in enumerate(
+        zip(buyers, [5, 4], ["可颂很酥，拿铁刚刚好。", "环境不错，周末人有点多。"], strict=False)
+    ):
+        item = reviews.eligibility_record(
+            merchant=ctx.merchant,
+            kind=ConsumptionKind.ORDER,
+            source_ref=f"DEMO-REVIEW-{i + 1}",
+            member_ref=buyer.public_id,
+            store_ref=store.public_id,
+            title="到店消费 / in-store purchase",
+        )
+        review = reviews.review_create(
+            merchant=ctx.merchant,
+            member_ref=buyer.public_id,
+            eligibility_id=item.public_id,
+            rating=rating,
+            text=text,
+            author_name=buyer.nickname,
+        )
+        if i == 0:
+            reviews.review_reply(merchant=ctx.merchant, review_id=review.public_id, text="谢谢喜欢，欢迎常来！", actor="demo")
+
+
 def seed_flash_sales(ctx: DemoContext) -> None:
     """One live flash sale (pickup at the first store) and one starting tomorrow (delivered)."""
     from datetime import timedelta
@@ -444,11 +476,12 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("pay", seed_pay),
     ("catalog", seed_catalog),
     ("orders", seed_orders),
-    ("service desk", seed_service_desk),
     ("order states", seed_order_states),
+    ("nearby and reviews", seed_nearby_and_reviews),
+    ("service desk", seed_service_desk),
+    ("deals", seed_deals),
     ("flash sales", seed_flash_sales),
     ("bookings", seed_bookings),
-    ("deals", seed_deals),
     ("notifications", seed_notifications),
     ("attribution", seed_attribution),
 ]

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from weloop.core.errors import WeloopError
 from weloop.flashsales import selectors, services
+from weloop.flashsales.models import FlashSale
 from weloop.storefront.identity import current_member, member_required
 from weloop.storefront.shell import consumer_view, render_page
 
@@ -32,10 +33,15 @@ def flash_sale_page(request: HttpRequest, sale_id: str) -> HttpResponse:
 
 @require_POST
 @consumer_view
-@member_required()
 def flash_sale_claim(request: HttpRequest, sale_id: str) -> HttpResponse:
+    # An unknown sale is a 404 before any sign-in: another merchant's ids lead nowhere.
+    sale = selectors.flash_sale_for_claim(merchant=request.merchant, public_id=sale_id)  # type: ignore[attr-defined]
+    return _claim_as_member(request, sale_id, sale)
+
+
+@member_required()
+def _claim_as_member(request: HttpRequest, sale_id: str, sale: FlashSale) -> HttpResponse:
     merchant = request.merchant  # type: ignore[attr-defined]
-    sale = selectors.flash_sale_for_claim(merchant=merchant, public_id=sale_id)
     error = None
     try:
         member = request.member  # type: ignore[attr-defined]

@@ -47,9 +47,6 @@ urlpatterns = [
     path("orders/<str:order_no>/pay", shop_views.order_pay, name="order_pay"),
     path("orders/<str:order_no>/cancel", shop_views.order_cancel, name="order_cancel"),
     path("orders/<str:order_no>/aftersales", shop_views.order_aftersales, name="order_aftersales"),
-    # flash sales: the countdown page, and the claim (signed-in members)
-    path("flash/<str:sale_id>/", flash_views.flash_sale_page, name="flash_sale"),
-    path("flash/<str:sale_id>/claim", flash_views.flash_sale_claim, name="flash_sale_claim"),
     # deals (团购) and the member's vouchers
     path("deals/", deal_views.deal_list, name="deal_list"),
     path("deals/<str:deal_id>/", deal_views.deal_detail, name="deal_detail"),
@@ -57,4 +54,7 @@ urlpatterns = [
     path("vouchers/", deal_views.my_vouchers, name="my_vouchers"),
     path("vouchers/<str:voucher_id>/", deal_views.voucher_detail, name="voucher_detail"),
     path("vouchers/<str:voucher_id>/refund", deal_views.voucher_refund, name="voucher_refund"),
+    # flash sales: the countdown page, and the claim (signed-in members)
+    path("flash/<str:sale_id>/", flash_views.flash_sale_page, name="flash_sale"),
+    path("flash/<str:sale_id>/claim", flash_views.flash_sale_claim, name="flash_sale_claim"),
 ]

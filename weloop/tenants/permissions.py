@@ -46,6 +46,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "deals.manage": _MANAGERS,
     # Reviews: managers and the service desk reply, hide (with a reason), show and report.
     "reviews.manage": _MANAGERS | {StaffRole.SERVICE_AGENT},
+    # Flash sales: managers create and cancel them and watch them sell.
+    "flashsales.manage": _MANAGERS,
     # Bookings: managers define services, resources and schedules and work the leads; store managers
     # run their stores' days (check in, complete, cancel, move); the counter uses the clerk page.
     "bookings.manage": _MANAGERS,
@@ -62,10 +64,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "orders.settings": _MANAGERS,  # shipping rule and purchase limits
     "orders.counter": _MANAGERS | {StaffRole.STORE_MANAGER, StaffRole.CLERK},  # clerk: pickups, cash, valet
     "payments.manage": _MANAGERS,  # WeChat Pay settings, the ledger, reconciliation
-}
-
     # Store and guide performance (the attribution ledger): a store manager sees their stores only.
     "analytics.view": _MANAGERS | {StaffRole.STORE_MANAGER},
+}
+
 # Permissions that a store assignment narrows to the assigned stores.
 STORE_SCOPED = frozenset(
     {"stores.edit", "clerk.use", "orders.view", "orders.manage", "orders.counter", "vouchers.redeem", "analytics.view"}

@@ -45,6 +45,7 @@ from weloop.flashsales.errors import (
 from weloop.flashsales.models import FlashSale, FlashSaleClaim
 from weloop.flashsales.state import CLAIM, FLASH_SALE
 from weloop.inventory import errors as inventory_errors
+from weloop.inventory import gates
 from weloop.inventory import services as inventory
 from weloop.inventory.combining import ClaimedHold, claimer_for
 from weloop.inventory.enums import PoolKind
@@ -201,6 +202,27 @@ def _locked(merchant: Merchant, sale: FlashSale) -> FlashSale:
 # --- the crowd's path ---------------------------------------------------------------------------
 
 
+def flash_sale_claim_precheck(*, merchant: Merchant, sale: FlashSale, quantity: int = 1) -> None:
+    """Refuse a claim that cannot win, without the database: the checks of ``flash_sale_claim``
+    that need no member. Callers run it before they look the member up, so the crowd that arrives
+    after the sell-out costs no query at all (this process's sold-out mark, or the Redis gate's
+    empty counter). Raises as ``flash_sale_claim`` does; returns None when the claim may go on.
+    """
+    if sale.merchant_id != merchant.pk:
+        raise NotFound("No such flash sale.", extra={"what": "flash sale"})
+    phase = phase_of(sale)
+    if phase == FlashSaleStatus.SCHEDULED:
+        raise SaleNotStarted(extra={"sale": sale.public_id, "starts_at": sale.starts_at.isoformat()})
+    if phase == FlashSaleStatus.ENDED:
+        raise SaleEnded(extra={"sale": sale.public_id})
+    if phase == FlashSaleStatus.CANCELLED:
+        raise SaleCancelled(extra={"sale": sale.public_id})
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= sale.per_member_limit:
+        raise OverMemberLimit(extra={"limit": sale.per_member_limit, "requested": repr(quantity)})
+    if gates.known_sold_out(sale.pool_id):
+        raise SoldOut(extra={"sale": sale.public_id})
+
+
 def flash_sale_claim(
     *,
     merchant: Merchant,
@@ -217,17 +239,9 @@ def flash_sale_claim(
     the member's order), SaleBusy (503: the writer did not answer in time). Exactly the quota is
     ever sold: the database admits each unit (guarded UPDATE, CHECK constraint), once per member.
     """
-    if sale.merchant_id != merchant.pk or not isinstance(member, Member) or member.merchant_id != merchant.pk:
+    if not isinstance(member, Member) or member.merchant_id != merchant.pk:
         raise NotFound("No such flash sale.", extra={"what": "flash sale"})
-    phase = phase_of(sale)
-    if phase == FlashSaleStatus.SCHEDULED:
-        raise SaleNotStarted(extra={"sale": sale.public_id, "starts_at": sale.starts_at.isoformat()})
-    if phase == FlashSaleStatus.ENDED:
-        raise SaleEnded(extra={"sale": sale.public_id})
-    if phase == FlashSaleStatus.CANCELLED:
-        raise SaleCancelled(extra={"sale": sale.public_id})
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= sale.per_member_limit:
-        raise OverMemberLimit(extra={"limit": sale.per_member_limit, "requested": repr(quantity)})
+    flash_sale_claim_precheck(merchant=merchant, sale=sale, quantity=quantity)
     order_no = new_order_no()
     claimer = claimer_for(
         merchant=merchant,

@@ -107,6 +107,24 @@ def redis_gate() -> RedisTokenGate | None:
     return RedisTokenGate(redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5))
 
 
+def known_sold_out(pool_id: int) -> bool:
+    """True when this process's mark or the shared Redis counter already says ``pool_id`` is empty.
+
+    For callers that want to turn a buyer away before doing any other work (a lookup, a query);
+    False means "ask the claimer", never "there is stock". A Redis error counts as "don't know".
+    """
+    if SOLD_OUT.is_sold_out(pool_id):
+        return True
+    gate = redis_gate()
+    if gate is None:
+        return False
+    try:
+        left = gate.client.get(gate.key(pool_id))
+    except Exception:
+        return False
+    return left is not None and int(left) <= 0
+
+
 def capacity_freed(pool_id: int, gate: RedisTokenGate | None = None) -> None:
     """Units came back to ``pool_id``: let buyers in again. Called after the commit that freed them."""
     SOLD_OUT.clear(pool_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router
 
 from weloop.api.auth import actor_of, merchant_of
@@ -28,7 +28,9 @@ from weloop.api.schemas.flashsales import (
 )
 from weloop.catalog.models import Sku
 from weloop.core.db import get_or_not_found
+from weloop.core.rendering import render_error
 from weloop.flashsales import selectors, services
+from weloop.flashsales.errors import SoldOut
 from weloop.members.selectors import member_by_openid
 from weloop.orders.services import Address
 from weloop.stores.selectors import store_get
@@ -89,23 +91,32 @@ def cancel_flash_sale(request: HttpRequest, sale_id: SaleId, payload: CancelIn) 
 
 
 @router.post("/{sale_id}/claims", response={201: ClaimOut}, summary="Claim a flash-sale unit for a member")
-def claim_flash_sale(request: HttpRequest, sale_id: SaleId, payload: ClaimIn) -> tuple[int, dict]:
+def claim_flash_sale(request: HttpRequest, sale_id: SaleId, payload: ClaimIn) -> tuple[int, dict] | HttpResponse:
     """Claim units for the member with `openid`: 201 with their `pending_payment` order.
 
     Refused with 409 `flashsales.sold_out` (at once, without touching the database, once the quota
     is taken), `flashsales.already_claimed` (`extra.order_no`: the member's order),
     `flashsales.not_started`, `flashsales.ended`, `flashsales.cancelled`; 400 `flashsales.member_limit`;
-    404 for an unknown member; 503 `flashsales.busy` (try again).
+    404 for an unknown member (once the sale is sold out, `flashsales.sold_out` comes first: that
+    answer is given before the member is looked up); 503 `flashsales.busy` (try again).
     """
     merchant = merchant_of(request)
     sale = selectors.flash_sale_for_claim(merchant=merchant, public_id=sale_id)
-    member = member_by_openid(merchant=merchant, openid=payload.openid)
-    claim = services.flash_sale_claim(
-        merchant=merchant,
-        sale=sale,
-        member=member,
-        quantity=payload.quantity,
-        address=Address(**payload.address.model_dump()) if payload.address else None,
-        actor=actor_of(request),
-    )
+    try:
+        # Sold out, not started, ended: answered before the member is looked up (no query at all).
+        services.flash_sale_claim_precheck(merchant=merchant, sale=sale, quantity=payload.quantity)
+        member = member_by_openid(merchant=merchant, openid=payload.openid)
+        claim = services.flash_sale_claim(
+            merchant=merchant,
+            sale=sale,
+            member=member,
+            quantity=payload.quantity,
+            address=Address(**payload.address.model_dump()) if payload.address else None,
+            actor=actor_of(request),
+        )
+    except SoldOut as exc:
+        # The expected answer to most of a crowd: not worth a warning line per buyer in the log.
+        response = render_error(request, exc)
+        response._has_been_logged = True  # type: ignore[attr-defined]  # django.utils.log.log_response
+        return response
     return 201, claim_out(claim)

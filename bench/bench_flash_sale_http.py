@@ -32,6 +32,9 @@ from bench.harness import ROOT, running_server, write_report, wrk_available
 PG_URL = os.environ.get("WELOOP_BENCH_HTTP_PG", "postgresql://postgres@127.0.0.1:5432/weloop_bench_http")
 BUYERS, UNITS = 10_000, 500
 CONNECTIONS = 64
+# Request threads per worker: a claim waits for its batch, so the batch can only hold as many
+# claims as there are threads waiting (2 workers x 16 threads: 32 connections to PostgreSQL).
+THREADS = 16
 GOALS = {"orders_per_second_min": 3_000, "sold": UNITS, "oversold": 0, "duplicate_buyers": 0, "paid_orders_lost": 0}
 
 # Replays the lines of a file (method, path, auth, body) once each, then stops the thread.
@@ -67,7 +70,10 @@ def run() -> None:
     env = {"DATABASE_URL": PG_URL, "WELOOP_LOG_LEVEL": "WARNING"}
     figures = _in_django(env, "setup")
     setup = figures.pop("setup")
-    with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp), env=env, seed_demo=False) as base:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_server(Path(tmp), env=env, seed_demo=False, threads=THREADS) as base,
+    ):
         requests = [
             ("POST", f"/api/v1/flash-sales/{setup['sale']}/claims", setup["key"], json.dumps({"openid": openid}))
             for openid in setup["openids"]
@@ -94,7 +100,7 @@ def run() -> None:
     settings = {
         "buyers": BUYERS,
         "units": UNITS,
-        "server": "weloop serve (granian WSGI, 2 workers x 4 threads), PostgreSQL synchronous_commit=on",
+        "server": f"weloop serve (granian WSGI, 2 workers x {THREADS} threads), PostgreSQL synchronous_commit=on",
         "endpoint": "POST /api/v1/flash-sales/{id}/claims (API key + member openid)",
         "load_generator": f"wrk, {CONNECTIONS} connections, each claim sent once" if wrk_available() else "python",
         "redis_gate": bool(os.environ.get("REDIS_URL")),

@@ -366,6 +366,7 @@ def voucher_redeem(
                 "redemption_id": redemption.public_id,
                 "voucher_id": voucher.public_id,
                 "deal_id": deal.public_id,
+                "deal_title": deal.name,  # what the review prompt and the eligible item are called
                 "member_id": voucher.member.public_id,
                 "openid": voucher.member.openid,
                 "store_id": store.public_id,

@@ -225,8 +225,13 @@ function init(args)
   file:close()
   step = tonumber(args[2])
   index = tonumber(args[3]) or 0
+  pause = tonumber(args[4] or "0")
 end
 local counter = 0
+pause = 0
+function delay()
+  return pause
+end
 function request()
   counter = counter + 1
   local i = (index + counter * step) % #requests + 1
@@ -242,11 +247,20 @@ def wrk_available() -> bool:
 
 
 def wrk_load(
-    base_url: str, requests: list[tuple[str, str, bytes]], *, duration: float, connections: int, threads: int = 1
+    base_url: str,
+    requests: list[tuple[str, str, bytes]],
+    *,
+    duration: float,
+    connections: int,
+    threads: int = 1,
+    rate: float | None = None,
 ) -> dict:
     """Drive ``requests`` (method, path, body) with wrk (C, so the load generator costs little CPU).
 
     Requests are taken in order and never repeated within a run if there are enough of them.
+    ``rate`` (requests/s in all) paces each connection with a pause of ``connections / rate``
+    between its answer and its next request (wrk's ``delay()``; wrk2 is not available): an
+    approximately fixed rate as long as answers come much faster than the pause.
     Returns requests/s, p50/p99 latency and errors, as wrk measured them.
     """
     import re
@@ -258,6 +272,7 @@ def wrk_load(
                 out.write(f"{method}\t{path}\t{body.decode()}\n")
         script = Path(tmp) / "replay.lua"
         script.write_text(WRK_SCRIPT)
+        load_before = os.getloadavg()[0]
         result = subprocess.run(
             [
                 "wrk",
@@ -272,6 +287,7 @@ def wrk_load(
                 str(data),
                 "1",
                 "0",
+                str(round(connections * 1000 / rate)) if rate else "0",
             ],
             capture_output=True,
             text=True,
@@ -301,5 +317,7 @@ def wrk_load(
         "max_ms": to_ms(latency_row.group(5), latency_row.group(6)) if latency_row else None,
         "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
         "socket_errors": socket_errors.group(1) if socket_errors else "",
-        "load_generator": f"wrk -t{threads} -c{connections} -d{int(duration)}s",
+        "load_generator": f"wrk -t{threads} -c{connections} -d{int(duration)}s"
+        + (f", paced to {rate:g}/s" if rate else ""),
+        "loadavg_1m_before": round(load_before, 2),
     }

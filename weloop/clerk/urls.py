@@ -1,6 +1,6 @@
 from django.urls import path
 
-from weloop.clerk import order_views, views, voucher_views
+from weloop.clerk import booking_views, order_views, views, voucher_views
 
 app_name = "clerk"
 
@@ -12,4 +12,15 @@ urlpatterns = [
     path("orders/new/", order_views.valet, name="valet"),
     path("vouchers/redeem/", voucher_views.redeem, name="voucher_redeem"),
     path("vouchers/redemptions/<str:redemption_id>/undo/", voucher_views.undo, name="voucher_undo"),
+    path("bookings/", booking_views.bookings, name="bookings"),
+    path("bookings/<str:booking_id>/action/", booking_views.booking_action, name="booking_action"),
+    path("reservations/", booking_views.reservations, name="reservations"),
+    path("reservations/<str:reservation_id>/", booking_views.reservation, name="reservation"),
+    path("reservations/<str:reservation_id>/pay/", booking_views.reservation_pay, name="reservation_pay"),
+    path("reservations/<str:reservation_id>/wechat-qr/", booking_views.reservation_native, name="reservation_native"),
+    path(
+        "reservations/<str:reservation_id>/hand-over/",
+        booking_views.reservation_hand_over,
+        name="reservation_hand_over",
+    ),
 ]

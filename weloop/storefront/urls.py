@@ -3,6 +3,7 @@
 from django.urls import path
 
 from weloop.storefront import (
+    booking_views,
     deal_views,
     flash_views,
     member_views,
@@ -47,6 +48,17 @@ urlpatterns = [
     path("orders/<str:order_no>/pay", shop_views.order_pay, name="order_pay"),
     path("orders/<str:order_no>/cancel", shop_views.order_cancel, name="order_cancel"),
     path("orders/<str:order_no>/aftersales", shop_views.order_aftersales, name="order_aftersales"),
+    # bookings (预约): services and their slots, my bookings (cancel, reschedule); reserve goods to pay in store
+    path("bookings/services/", booking_views.service_list, name="booking_services"),
+    path("bookings/services/<str:service_id>/", booking_views.service_detail, name="booking_service"),
+    path("bookings/services/<str:service_id>/book", booking_views.service_book, name="booking_book"),
+    path("bookings/", booking_views.my_bookings, name="my_bookings"),
+    path("bookings/<str:booking_id>/", booking_views.booking_detail, name="booking_detail"),
+    path("bookings/<str:booking_id>/cancel", booking_views.booking_cancel, name="booking_cancel"),
+    path("bookings/<str:booking_id>/reschedule", booking_views.booking_reschedule, name="booking_reschedule"),
+    path("products/<str:product_id>/reserve", booking_views.reserve, name="reserve"),
+    path("reservations/<str:reservation_id>/", booking_views.reservation_detail, name="reservation_detail"),
+    path("reservations/<str:reservation_id>/cancel", booking_views.reservation_cancel, name="reservation_cancel"),
     # deals (团购) and the member's vouchers
     path("deals/", deal_views.deal_list, name="deal_list"),
     path("deals/<str:deal_id>/", deal_views.deal_detail, name="deal_detail"),

@@ -254,6 +254,7 @@ def wrk_load(
     connections: int,
     threads: int = 1,
     rate: float | None = None,
+    timeout: float = 10.0,
 ) -> dict:
     """Drive ``requests`` (method, path, body) with wrk (C, so the load generator costs little CPU).
 
@@ -279,6 +280,7 @@ def wrk_load(
                 f"-t{threads}",
                 f"-c{connections}",
                 f"-d{int(duration)}s",
+                f"--timeout={int(timeout)}s",  # wrk's default (2 s) would hide answers slower than that
                 "--latency",
                 "-s",
                 str(script),
@@ -291,7 +293,7 @@ def wrk_load(
             ],
             capture_output=True,
             text=True,
-            timeout=duration + 60,
+            timeout=duration + timeout + 60,
         )
     text = result.stdout
 

@@ -202,12 +202,30 @@ def test_every_api_operation_is_404_for_another_merchants_key(client, victim, in
                 assert response.status_code in ACCEPTED, f"{method.upper()} {path} -> {response.status_code}"
                 assert response.json()["code"].endswith("not_found"), response.content
             elif method == "get":
-                response = client.get(path, **auth)
+                query, names_object = _required_query(operation, components, victim, intruder)
+                response = client.get(path, query, **auth)
+                if names_object:
+                    # a query naming a victim object (?service_id=…) finds nothing either
+                    assert response.status_code == 404, f"GET {path}?{query} -> {response.status_code}"
+                    checked += 1
+                    continue
                 assert response.status_code == 200, f"GET {path} -> {response.status_code}"
                 leaked = [m for m in markers if m in response.content.decode()]
                 assert not leaked, f"GET {path} shows the other merchant's {leaked[:3]}"
             checked += 1
     assert checked >= 3
+
+
+def _required_query(operation: dict, components: dict, victim, intruder) -> tuple[dict, bool]:
+    """Required query parameters: victim objects for ``<model>_id`` names, documented examples otherwise."""
+    required = [p for p in operation.get("parameters", []) if p.get("in") == "query" and p.get("required")]
+    models = _kwarg_models()
+    object_names = [p["name"] for p in required if p["name"] in models]
+    query, _ = _fill(object_names, victim, slug=intruder.merchant.slug)
+    for parameter in required:
+        if parameter["name"] not in query:
+            query[parameter["name"]] = _example_for(parameter.get("schema", {}), components)
+    return query, bool(object_names)
 
 
 def _json(body) -> str:

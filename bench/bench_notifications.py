@@ -8,7 +8,12 @@ database, we create N followers of the demo merchant (wheatfield) with a templat
 batch, plan each channel, call message/template/send concurrently, record the outcome. The
 simulator also pushes a TEMPLATESENDJOBFINISH per message back to the same server, as WeChat does,
 so the server does double work; sender, server and pushes share the machine's cores, so the figure
-is a lower bound. Run: ``python -m bench.bench_notifications [N]``.
+is a lower bound. Run: ``python -m bench.bench_notifications [N] [sqlite|postgresql]``.
+
+PostgreSQL uses ``WELOOP_BENCH_NOTIFICATIONS_PG`` (dropped and re-created), default
+``postgresql://postgres@127.0.0.1:5432/weloop_bench_notifications``, with Redis
+(``WELOOP_BENCH_REDIS``, default ``redis://127.0.0.1:6379/14``). The machine's load average is
+reported beside the figure: on a shared machine it matters more than anything else.
 """
 
 from __future__ import annotations
@@ -22,6 +27,10 @@ from pathlib import Path
 
 from bench.harness import ROOT, running_server, write_report
 
+PG_URL = os.environ.get(
+    "WELOOP_BENCH_NOTIFICATIONS_PG", "postgresql://postgres@127.0.0.1:5432/weloop_bench_notifications"
+)
+REDIS_URL = os.environ.get("WELOOP_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 MESSAGES = int(os.environ.get("WELOOP_BENCH_NOTIFICATIONS", "2000"))
 WORKERS, THREADS, SEND_WORKERS, BATCH = 2, 8, 32, 500
 GOALS = {"messages_per_second_min": 1000}
@@ -75,35 +84,50 @@ print(json.dumps({"handled": handled, "sent": sent, "failed": failed, "seconds":
 
 def main() -> None:
     messages = int(sys.argv[1]) if len(sys.argv) > 1 else MESSAGES
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {"SIMULATOR_TEMPLATE_DAILY_QUOTA": str(10**9)}
-        with running_server(Path(tmp), workers=WORKERS, threads=THREADS, env=env) as base:
-            sender_env = {
-                **os.environ,
-                "WELOOP_DATA_DIR": tmp,
-                "WELOOP_PUBLIC_URL": base,
-                "WELOOP_QUEUE_IMMEDIATE": "0",
-            }
-            out = subprocess.run(
-                [sys.executable, "-c", _SENDER, str(messages), str(SEND_WORKERS), str(BATCH)],
-                env=sender_env,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=900,
-            )
-            if out.returncode != 0:
-                raise SystemExit(out.stderr[-3000:])
-            figures = json.loads(out.stdout.strip().splitlines()[-1])
+    database = sys.argv[2] if len(sys.argv) > 2 else "sqlite"
+    env = {"SIMULATOR_TEMPLATE_DAILY_QUOTA": str(10**9), "WELOOP_LOG_LEVEL": "WARNING"}
+    if database == "postgresql":
+        name = PG_URL.rsplit("/", 1)[1]
+        admin = PG_URL.rsplit("/", 1)[0] + "/postgres"
+        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True, capture_output=True)
+        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+        env.update({"DATABASE_URL": PG_URL, "REDIS_URL": REDIS_URL})
+    else:
+        env.update({"DATABASE_URL": "", "REDIS_URL": ""})
+    load_before = os.getloadavg()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_server(Path(tmp), workers=WORKERS, threads=THREADS, env=env) as base,
+    ):
+        sender_env = {
+            **os.environ,
+            **env,
+            "WELOOP_DATA_DIR": tmp,
+            "WELOOP_PUBLIC_URL": base,
+            "WELOOP_QUEUE_IMMEDIATE": "0",
+        }
+        out = subprocess.run(
+            [sys.executable, "-c", _SENDER, str(messages), str(SEND_WORKERS), str(BATCH)],
+            env=sender_env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if out.returncode != 0:
+            raise SystemExit(out.stderr[-3000:])
+        figures = json.loads(out.stdout.strip().splitlines()[-1])
+    figures["loadavg_1m_before"] = round(load_before[0], 2)
+    figures["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
     settings = {
         "messages": messages,
         "server_workers": WORKERS,
         "server_threads": THREADS,
         "send_workers": SEND_WORKERS,
         "batch": BATCH,
-        "database": "sqlite",
+        "database": database,
     }
-    path = write_report("notifications", figures, settings, GOALS)
+    path = write_report(f"notifications_{database}", figures, settings, GOALS)
     print(json.dumps(figures), "->", path)
 
 

@@ -10,14 +10,21 @@ of a second copy of those settings it reads them from the platform's own
   + ``/wechat/<slug>/callback``, the URL the console tells merchants to paste.
 
 Reading those rows across merchants is deliberate: WeChat's side of the world sees every account.
-This module is the only place in the simulator that does it (``_simulated_accounts``), and it reads
-fresh on every call, so a key or mode change in the console takes effect at the next push, as it
-does once an admin saves the form on mp.weixin.qq.com.
+This module is the only place in the simulator that does it (``_simulated_accounts``).
+
+``account_for_appid`` runs on every API call and push, so each process keeps what it read for at
+most ``ACCOUNT_TTL`` seconds. Any save or delete of a WechatAccount or Merchant in this process
+drops the copies at once (ORM signals, connected in ``apps.py``), so a key or mode change in the
+console takes effect at the next push from the process that made it, and within ``ACCOUNT_TTL``
+in the others (writes that bypass the signals: call ``forget_accounts``).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -70,9 +77,31 @@ def _to_sim(row: WechatAccount) -> SimAccount:
     )
 
 
+ACCOUNT_TTL = 1.0  # seconds a process answers from its copy without reading the row again
+_copies: dict[str, tuple[float, SimAccount | None]] = {}
+_copies_lock = threading.Lock()
+
+
 def account_for_appid(appid: str) -> SimAccount | None:
-    row = _simulated_accounts().filter(appid=appid).order_by("id").first() if appid else None
-    return _to_sim(row) if row else None
+    if not appid:
+        return None
+    now = time.monotonic()
+    copy = _copies.get(appid)
+    if copy is not None and now - copy[0] < ACCOUNT_TTL:
+        return copy[1]
+    row = _simulated_accounts().filter(appid=appid).order_by("id").first()
+    found = _to_sim(row) if row else None
+    with _copies_lock:
+        if len(_copies) > 10_000:
+            _copies.clear()
+        _copies[appid] = (now, found)
+    return found
+
+
+def forget_accounts(*args: Any, **kwargs: Any) -> None:
+    """Drop this process's copies (a signal receiver: a WechatAccount or Merchant was saved or deleted)."""
+    with _copies_lock:
+        _copies.clear()
 
 
 def account_list() -> list[SimAccount]:

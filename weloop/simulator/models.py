@@ -249,6 +249,22 @@ class SimOutboundMessage(models.Model):
         ]
 
 
+class SimQuotaCounter(models.Model):
+    """Calls of one rate-limited API by one account on one day (template/send's daily quota).
+
+    Counted with one conditional UPDATE (``used < quota``) in the sending transaction, so two
+    processes never both take the last unit. With ``REDIS_URL`` the count is kept in Redis instead.
+    """
+
+    appid = models.CharField(max_length=32)
+    api = models.CharField(max_length=40)
+    day = models.DateField()
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["appid", "api", "day"], name="sim_quota_counter_uniq")]
+
+
 # WeChat Pay's records live in their own module; importing them here registers them with Django.
 from weloop.simulator.pay_models import (  # noqa: E402, F401
     SimPayMerchant,

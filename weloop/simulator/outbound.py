@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 
@@ -22,7 +21,14 @@ from weloop.simulator import errors, identifiers
 from weloop.simulator.accounts import SimAccount
 from weloop.simulator.enums import DeliveryKind, InteractionKind, OutboundKind
 from weloop.simulator.errors import WechatApiError
-from weloop.simulator.models import SimInteraction, SimMassSend, SimOutboundMessage, SimTag, SimUser
+from weloop.simulator.models import (
+    SimInteraction,
+    SimMassSend,
+    SimOutboundMessage,
+    SimQuotaCounter,
+    SimTag,
+    SimUser,
+)
 from weloop.simulator.pushes import delivery_create
 from weloop.simulator.users import user_of
 
@@ -119,20 +125,50 @@ def _check_template(payload: dict[str, Any]) -> None:
 
 
 TEMPLATE_DAILY_QUOTA = 100_000  # sends per account per day (it grows with followers at WeChat)
+_redis_clients: dict[str, Any] = {}
+
+
+def _redis() -> Any:
+    url = getattr(settings, "REDIS_URL", "")
+    if not url:
+        return None
+    client = _redis_clients.get(url)
+    if client is None:
+        import redis
+
+        client = _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return client
 
 
 def _use_template_quota(account: SimAccount) -> None:
-    """Count one template send today; past the daily quota WeChat answers 45009."""
+    """Count one template send today; past the daily quota WeChat answers 45009.
+
+    In Redis when ``REDIS_URL`` is set (one INCR, shared by every process), else in the database
+    with one conditional UPDATE inside the caller's transaction. Refused calls are not counted.
+    """
     quota = int(getattr(settings, "SIMULATOR_TEMPLATE_DAILY_QUOTA", TEMPLATE_DAILY_QUOTA))
-    key = f"simulator:template-quota:{account.appid}:{clock.today_local():%Y%m%d}"
-    cache.add(key, 0, timeout=2 * 24 * HOUR)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=2 * 24 * HOUR)
-        used = 1
-    if used > quota:
-        raise WechatApiError(errors.API_DAILY_QUOTA)
+    day = clock.today_local().date()
+    client = _redis()
+    if client is not None:
+        key = f"simulator:template-quota:{account.appid}:{day:%Y%m%d}"
+        with client.pipeline(transaction=False) as pipe:
+            used = pipe.incr(key).expire(key, 2 * 24 * HOUR).execute()[0]
+        if used > quota:
+            client.decr(key)
+            raise WechatApiError(errors.API_DAILY_QUOTA)
+        return
+    counter = SimQuotaCounter.objects.filter(appid=account.appid, api="template/send", day=day)
+    if counter.filter(used__lt=quota).update(used=F("used") + 1):
+        return
+    if quota > 0 and not counter.exists():
+        try:
+            with transaction.atomic():
+                SimQuotaCounter.objects.create(appid=account.appid, api="template/send", day=day, used=1)
+            return
+        except IntegrityError:  # another call created today's row first: count on it
+            if counter.filter(used__lt=quota).update(used=F("used") + 1):
+                return
+    raise WechatApiError(errors.API_DAILY_QUOTA)
 
 
 def template_send(*, account: SimAccount, payload: dict[str, Any]) -> int:
@@ -147,35 +183,40 @@ def template_send(*, account: SimAccount, payload: dict[str, Any]) -> int:
     if not user.subscribed:
         raise WechatApiError(errors.REQUIRE_SUBSCRIBE)
     client_msg_id = str(payload.get("client_msg_id") or "")[:64]
-    if client_msg_id:
-        earlier = SimOutboundMessage.objects.filter(
-            appid=account.appid, kind=OutboundKind.TEMPLATE, client_msg_id=client_msg_id
-        ).first()
-        if earlier is not None:
-            return earlier.msgid or 0  # the same send again: WeChat dedups it, no second message
-    _use_template_quota(account)
-    msgid = identifiers.new_msgid()
-    status = "failed:user block" if user.blocks_templates else "success"
-    _store(
-        account,
-        user,
-        OutboundKind.TEMPLATE,
-        "template",
-        payload,
-        msgid=msgid,
-        client_msg_id=client_msg_id,
-        status="delivered" if status == "success" else "user block",
-    )
-    delivery_create(
-        account=account,
-        openid=user.openid,
-        user=user,
-        kind=DeliveryKind.SYSTEM_EVENT,
-        msg_type="event",
-        event="TEMPLATESENDJOBFINISH",
-        fields=[("MsgID", msgid), ("Status", status)],
-        summary="template message delivered" if status == "success" else "template message blocked by the user",
-    )
+    with transaction.atomic():  # the quota, the log row and the push: one commit
+        if client_msg_id:
+            earlier = (
+                SimOutboundMessage.objects.filter(
+                    appid=account.appid, kind=OutboundKind.TEMPLATE, client_msg_id=client_msg_id
+                )
+                .values_list("msgid", flat=True)
+                .first()
+            )
+            if earlier is not None:
+                return earlier or 0  # the same send again: WeChat dedups it, no second message
+        _use_template_quota(account)
+        msgid = identifiers.new_msgid()
+        status = "failed:user block" if user.blocks_templates else "success"
+        _store(
+            account,
+            user,
+            OutboundKind.TEMPLATE,
+            "template",
+            payload,
+            msgid=msgid,
+            client_msg_id=client_msg_id,
+            status="delivered" if status == "success" else "user block",
+        )
+        delivery_create(
+            account=account,
+            openid=user.openid,
+            user=user,
+            kind=DeliveryKind.SYSTEM_EVENT,
+            msg_type="event",
+            event="TEMPLATESENDJOBFINISH",
+            fields=[("MsgID", msgid), ("Status", status)],
+            summary="template message delivered" if status == "success" else "template message blocked by the user",
+        )
     return msgid
 
 

@@ -1,9 +1,20 @@
-"""access_token, stable_token and the JS-SDK ticket (WECHAT.md §3.1, §3.10)."""
+"""access_token, stable_token and the JS-SDK ticket (WECHAT.md §3.1, §3.10).
+
+Every API call checks its access_token. Each process keeps the rows it looked up (value -> appid,
+expiry, superseded time) for at most ``TOKEN_TTL`` seconds and checks the times against the clock
+on every call; issuing, saving or deleting a token in this process drops the copies at once. A
+token superseded in another process keeps working for its 5-minute overlap anyway, so a copy up to
+``TOKEN_TTL`` old never answers differently from the row.
+"""
 
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 
@@ -33,6 +44,47 @@ def account_for_credentials(*, appid: str, secret: str) -> SimAccount:
     return account
 
 
+TOKEN_TTL = 1.0
+
+
+@dataclass(frozen=True)
+class _TokenCopy:
+    appid: str
+    expires_at: datetime
+    superseded_at: datetime | None
+    read_at: float  # time.monotonic()
+
+
+_tokens: dict[str, _TokenCopy | None] = {}
+_tokens_lock = threading.Lock()
+
+
+def forget_tokens(*args: Any, **kwargs: Any) -> None:
+    """Drop this process's token copies (a signal receiver: a token was saved or deleted)."""
+    with _tokens_lock:
+        _tokens.clear()
+
+
+def _token_row(value: str) -> _TokenCopy | None:
+    now = time.monotonic()
+    copy = _tokens.get(value)
+    if copy is not None and now - copy.read_at < TOKEN_TTL:
+        return copy
+    row = (
+        SimAccessToken.objects.filter(value=value, kind__in=[TokenKind.TOKEN, TokenKind.STABLE])
+        .values_list("appid", "expires_at", "superseded_at")
+        .first()
+    )
+    if row is None:
+        return None  # unknown tokens are not kept: a guess must not fill the memory
+    found = _TokenCopy(appid=row[0], expires_at=row[1], superseded_at=row[2], read_at=now)
+    with _tokens_lock:
+        if len(_tokens) > 10_000:
+            _tokens.clear()
+        _tokens[value] = found
+    return found
+
+
 def token_issue(*, account: SimAccount, kind: str = TokenKind.TOKEN) -> SimAccessToken:
     """Issue a fresh credential of ``kind``; the older ones of that kind start their 5-minute overlap."""
     now = clock.now()
@@ -40,6 +92,7 @@ def token_issue(*, account: SimAccount, kind: str = TokenKind.TOKEN) -> SimAcces
         SimAccessToken.objects.filter(appid=account.appid, kind=kind, superseded_at__isnull=True).update(
             superseded_at=now
         )
+        forget_tokens()
         return SimAccessToken.objects.create(
             appid=account.appid,
             kind=kind,
@@ -72,11 +125,7 @@ def account_for_token(value: str) -> SimAccount:
     """The account an API call's access_token belongs to; raises 41001, 40001 or 42001 like WeChat."""
     if not value:
         raise WechatApiError(errors.ACCESS_TOKEN_MISSING)
-    token = (
-        SimAccessToken.objects.filter(value=value, kind__in=[TokenKind.TOKEN, TokenKind.STABLE]).first()
-        if len(value) <= 512
-        else None
-    )
+    token = _token_row(value) if len(value) <= 512 else None
     if token is None:
         raise WechatApiError(errors.INVALID_CREDENTIAL)
     now = clock.now()

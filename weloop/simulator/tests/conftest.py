@@ -22,7 +22,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import check_signature
 
 from weloop.simulator import phone
-from weloop.simulator.accounts import SimAccount, account_for_appid
+from weloop.simulator.accounts import SimAccount, account_for_appid, forget_accounts
 from weloop.simulator.models import SimUser
 
 from .pay_support import notify_server, pay_world  # noqa: F401 (the WeChat Pay fixtures)
@@ -39,6 +39,7 @@ def set_mode(account: SimAccount, mode: str) -> SimAccount:
     from weloop.tenants.models import WechatAccount
 
     WechatAccount.objects.filter(appid=account.appid).update(message_mode=mode)
+    forget_accounts()  # an UPDATE sends no signal: drop this process's copies as the console's save would
     return account_for_appid(account.appid)
 
 

@@ -79,6 +79,20 @@ def test_template_client_msg_id_sends_once(wechat, follower):
     assert SimOutboundMessage.objects.filter(user=follower, kind=OutboundKind.TEMPLATE).count() == 1
 
 
+def test_template_daily_quota_refuses_past_the_limit(wechat, follower, settings):
+    # given a daily quota of 2 template sends
+    settings.SIMULATOR_TEMPLATE_DAILY_QUOTA = 2
+    body = {"touser": follower.openid, "template_id": "TID", "data": {}}
+    codes = [wechat.post("/cgi-bin/message/template/send", body)["errcode"] for _ in range(3)]
+    # then the third is refused with 45009 and not recorded
+    assert codes == [0, 0, 45009]
+    assert SimOutboundMessage.objects.filter(user=follower, kind=OutboundKind.TEMPLATE).count() == 2
+    # and a refused call is not counted: one more unit makes room for exactly one more
+    settings.SIMULATOR_TEMPLATE_DAILY_QUOTA = 3
+    codes = [wechat.post("/cgi-bin/message/template/send", body)["errcode"] for _ in range(2)]
+    assert codes == [0, 45009]
+
+
 def test_subscription_notice_lands_in_the_inbox(wechat, follower):
     body = {"touser": follower.openid, "template_id": "T2", "page": "http://x/", "data": {"thing1": {"value": "a"}}}
     assert wechat.post("/cgi-bin/message/subscribe/bizsend", body) == {"errcode": 0, "errmsg": "ok"}

@@ -142,7 +142,9 @@ MIDDLEWARE = [
 # Machine-to-machine paths served without sessions, auth, CSRF, messages or locale (LeanPathMiddleware).
 # The flash-sale API too: a crowd of API calls authenticated by key, where the sold-out answer must
 # cost well under a millisecond (API errors are then in LANGUAGE_CODE, not the Accept-Language).
-WELOOP_LEAN_PATHS = ("/wechat/", "/api/v1/flash-sales/")
+# The simulator's WeChat API too (/simulator/api/: JSON with an access_token, no cookies), as WeChat's
+# servers would answer it.
+WELOOP_LEAN_PATHS = ("/wechat/", "/api/v1/flash-sales/", "/simulator/api/")
 
 ROOT_URLCONF = "weloop.urls"
 WSGI_APPLICATION = "weloop.wsgi.application"

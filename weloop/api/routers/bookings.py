@@ -52,6 +52,7 @@ def list_services(request: HttpRequest, page: Query[PageIn]) -> dict:
 
 @services_router.get("/{service_id}", response=ServiceOut, summary="Get a bookable service")
 def get_service(request: HttpRequest, service_id: ServiceId) -> dict:
+    """One bookable service: duration, price, how it is paid, its stores and cancellation policy."""
     return service_out(selectors.service_get(merchant=merchant_of(request), public_id=service_id))
 
 
@@ -108,6 +109,7 @@ def create_booking(request: HttpRequest, payload: BookingIn) -> tuple[int, dict]
 
 @bookings_router.get("/{booking_id}", response=BookingOut, summary="Get a booking")
 def get_booking(request: HttpRequest, booking_id: BookingId) -> dict:
+    """One booking: the service, the store, the resources and times held, its status and its order."""
     return booking_out(selectors.booking_get(merchant=merchant_of(request), public_id=booking_id))
 
 

@@ -33,6 +33,7 @@ def list_reviews(request: HttpRequest, filters: Query[ReviewFilters], page: Quer
 
 @router.get("/{review_id}", response=ReviewOut, summary="Get a review")
 def get_review(request: HttpRequest, review_id: ReviewId) -> Review:
+    """One review with its ratings, text, photos, the merchant's reply and whether it is hidden."""
     return selectors.review_get(merchant=merchant_of(request), review_id=review_id)
 
 

@@ -136,6 +136,7 @@ def list_tickets(request: HttpRequest, filters: Query[ServiceTicketFilters], pag
 
 @tickets_router.get("/{ticket_id}", response=ServiceTicketOut, summary="Get a ticket")
 def get_ticket(request: HttpRequest, ticket_id: TicketId) -> dict:
+    """One service request: its status, the conversation it came from, its photo and location."""
     return ticket_out(selectors.ticket_get(merchant=merchant_of(request), public_id=ticket_id))
 
 

@@ -63,7 +63,7 @@ def service_out(service: Service) -> dict:
 
 
 class ServicePage(Page):
-    items: list[ServiceOut]
+    items: list[ServiceOut] = Field(description="The bookable services on this page.")
 
 
 class SlotFilters(Schema):
@@ -174,4 +174,4 @@ def booking_out(b: Booking) -> dict:
 
 
 class BookingPage(Page):
-    items: list[BookingOut]
+    items: list[BookingOut] = Field(description="The bookings on this page, by start time.")

@@ -75,7 +75,7 @@ class ConversationDetailOut(ConversationOut):
 
 
 class ConversationPage(Schema):
-    items: list[ConversationOut]
+    items: list[ConversationOut] = Field(description="The conversations on this page, latest activity first.")
     next_cursor: str | None = Field(description="Pass as `after` for the next page; null on the last page.")
     count: int = Field(description="How many conversations match, counted up to 1000.", examples=[12])
     count_capped: bool = Field(description="True when more than 1000 match (`count` is then 1000).")
@@ -103,7 +103,7 @@ class ConversationMessageOut(Schema):
 
 
 class ConversationMessagePage(Page):
-    items: list[ConversationMessageOut]
+    items: list[ConversationMessageOut] = Field(description="The conversation's messages on this page, in order.")
 
 
 class ConversationReplyIn(InputSchema):
@@ -141,7 +141,7 @@ class ServiceTicketOut(Schema):
 
 
 class ServiceTicketPage(Page):
-    items: list[ServiceTicketOut]
+    items: list[ServiceTicketOut] = Field(description="The tickets on this page, newest first.")
 
 
 class ServiceTicketStatusIn(InputSchema):
@@ -151,7 +151,7 @@ class ServiceTicketStatusIn(InputSchema):
 
 
 class ServiceTicketUpdateOut(Schema):
-    ticket: ServiceTicketOut
+    ticket: ServiceTicketOut = Field(description="The ticket after the status change.")
     update: ConversationMessageOut = Field(description="The update to the customer: `sent`, `failed` or `not_sent`.")
 
 

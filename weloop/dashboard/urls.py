@@ -117,7 +117,9 @@ urlpatterns = [
         name="service_desk_reply",
     ),
     path(
-        "service-desk/conversations/<str:conversation_id>/note/", service_desk.service_desk_note, name="service_desk_note"
+        "service-desk/conversations/<str:conversation_id>/note/",
+        service_desk.service_desk_note,
+        name="service_desk_note",
     ),
     path(
         "service-desk/conversations/<str:conversation_id>/assign/",
@@ -243,9 +245,7 @@ urlpatterns = [
     path("orders/<str:order_no>/offline-payment/", orders.order_offline_payment, name="order_offline_payment"),
     path("orders/<str:order_no>/wechat-qr/", orders.order_native_pay, name="order_native_pay"),
     path("after-sales/", orders.aftersales_list, name="aftersales_list"),
-    path(
-        "after-sales/<str:after_sales_request_id>/approve/", orders.aftersales_approve, name="aftersales_approve"
-    ),
+    path("after-sales/<str:after_sales_request_id>/approve/", orders.aftersales_approve, name="aftersales_approve"),
     path("after-sales/<str:after_sales_request_id>/reject/", orders.aftersales_reject, name="aftersales_reject"),
     # WeChat Pay: settings, ledger, daily reconciliation
     path("payments/settings/", payments.pay_settings, name="pay_settings"),

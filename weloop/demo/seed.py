@@ -19,8 +19,8 @@ from weloop.catalog import services as catalog
 from weloop.catalog.imports import catalog_import_start
 from weloop.catalog.models import Sku
 from weloop.core import clock
-from weloop.demo.seed_deals import seed_deals
 from weloop.demo.seed_bookings import seed_bookings
+from weloop.demo.seed_deals import seed_deals
 from weloop.demo.seed_notifications import seed_notifications
 from weloop.demo.seed_orders import seed_order_states
 from weloop.demo.service_desk_seed import seed_service_desk
@@ -420,7 +420,8 @@ def seed_nearby_and_reviews(ctx: DemoContext) -> None:
             author_name=buyer.nickname,
         )
         if i == 0:
-            reviews.review_reply(merchant=ctx.merchant, review_id=review.public_id, text="谢谢喜欢，欢迎常来！", actor="demo")
+            thanks = "谢谢喜欢，欢迎常来！"
+            reviews.review_reply(merchant=ctx.merchant, review_id=review.public_id, text=thanks, actor="demo")
 
 
 def seed_flash_sales(ctx: DemoContext) -> None:

@@ -81,7 +81,7 @@ def seed_notifications(ctx: DemoContext) -> None:
             "finished_at": at if status in (_S.DELIVERED, _S.FAILED, _S.SKIPPED) else None,
         }
         notification = Notification.objects.create(**row)
-        steps = {
+        steps_by_status: dict[str, list[tuple[str, str, str, str]]] = {
             _S.DELIVERED: [
                 (_S.PENDING, _S.SENT, "notifications", "template"),
                 (_S.SENT, _S.DELIVERED, "wechat", "TEMPLATESENDJOBFINISH success"),
@@ -93,7 +93,8 @@ def seed_notifications(ctx: DemoContext) -> None:
                 (_S.PENDING, _S.SENT, "notifications", "template"),
                 (_S.SENT, _S.FAILED, "wechat", "TEMPLATESENDJOBFINISH failed:user block"),
             ],
-        }.get(status, [])
+        }
+        steps = steps_by_status.get(status, [])
         history += [
             StateTransition(
                 merchant=merchant,

@@ -167,7 +167,8 @@ def _insert_statement(vendor: str) -> tuple[list[Field[Any, Any]], str]:
         _statements[vendor] = (
             fields,
             (
-                f"INSERT INTO {quote(MessageLog._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+                f"INSERT INTO {quote(MessageLog._meta.db_table)} ({columns}) "
+                f"VALUES ({', '.join(['%s'] * len(fields))}) "
                 f"ON CONFLICT ({quote('merchant_id')}, {quote('dedup_key')}) WHERE {quote('direction')} = 'in' "
                 f"DO NOTHING RETURNING {quote('id')}"
             ),

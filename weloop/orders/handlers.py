@@ -24,8 +24,10 @@ from django.db import transaction
 
 from weloop.core.events import subscribe
 from weloop.core.models import OutboxEvent
-from weloop.orders import services
-from weloop.orders import deals  # noqa: F401  (registers the deal and voucher handlers)
+from weloop.orders import (
+    deals,  # noqa: F401  (registers the deal and voucher handlers)
+    services,
+)
 
 
 @subscribe("payments.payment_succeeded")

@@ -11,6 +11,9 @@ It lives outside weloop/locale/ because makemessages skips every directory named
 from django.utils.translation import gettext_noop
 
 MESSAGES = (
+    # weloop/analytics/selectors.py
+    gettext_noop("The period ends before it starts."),
+    gettext_noop("The period is longer than three years."),
     # weloop/api/auth.py
     gettext_noop("Send the header Authorization: Bearer <api key>."),
     # weloop/api/errors.py
@@ -23,6 +26,56 @@ MESSAGES = (
     gettext_noop("A request with this Idempotency-Key is still being processed; retry in a moment."),
     gettext_noop("Something went wrong on our side; it has been logged."),
     gettext_noop("Text must not contain the NUL character (\\u0000)."),
+    # weloop/bookings/calculations.py
+    gettext_noop("Weekday must be 0 (Monday) to 6 (Sunday)."),
+    gettext_noop("A shift ends after it starts, on the same day."),
+    # weloop/bookings/errors.py
+    gettext_noop("The service is not valid."),
+    gettext_noop("The resource is not valid."),
+    gettext_noop("The schedule is not valid: use HH:MM and end after the start."),
+    gettext_noop("Two periods of this resource's schedule overlap: a resource cannot be in two places at once."),
+    gettext_noop("This time is not a bookable slot of the resource."),
+    gettext_noop("The store is not open for the whole of this booking."),
+    gettext_noop("This time slot is fully booked: choose another time."),
+    gettext_noop("This time has already passed."),
+    gettext_noop("This booking can no longer be changed."),
+    gettext_noop("The lead is not valid."),
+    gettext_noop("The reservation is not valid."),
+    gettext_noop("The store does not have enough of this item to reserve."),
+    # weloop/bookings/selectors.py
+    gettext_noop("No such service or resource."),
+    gettext_noop("This service or resource is not bookable now."),
+    gettext_noop("This resource does not give this service."),
+    gettext_noop("This service is not offered at this store."),
+    gettext_noop("Give the start with its time zone."),
+    # weloop/bookings/services.py
+    gettext_noop("A service name is 1 to 80 characters."),
+    gettext_noop("A duration is 5 to 1440 minutes."),
+    gettext_noop("A service paid in full has a price."),
+    gettext_noop("A deposit is more than 0 and at most the price."),
+    gettext_noop("A consultation is booked without paying."),
+    gettext_noop("Free cancellation is 0 to 720 hours before."),
+    gettext_noop("Choose at least one store."),
+    gettext_noop("No such store."),
+    gettext_noop("A resource name is 1 to 80 characters."),
+    gettext_noop("The slot length and the store cannot change while future bookings exist."),
+    gettext_noop("No such resource."),
+    gettext_noop("No such member."),
+    gettext_noop("A booking is a no-show only after its start."),
+    gettext_noop("A booking moves within its store."),
+    gettext_noop("A lead has a name."),
+    gettext_noop("No such order."),
+    gettext_noop("Reserve 1 to 99 units."),
+    gettext_noop("A reservation lasts 1 to 168 hours."),
+    gettext_noop("This item cannot be reserved in this store."),
+    gettext_noop("Take the payment first."),
+    gettext_noop("Only a reservation not paid yet can be cancelled."),
+    gettext_noop("A service with this name exists."),
+    gettext_noop("This store has a resource with this name."),
+    gettext_noop("Special hours need a start and an end."),
+    gettext_noop("This service has no price to pay."),
+    gettext_noop("A won lead names the order that followed."),
+    gettext_noop("The payment of this booking is being processed: try again in a minute."),
     # weloop/catalog/calculations.py
     gettext_noop("description is longer than 5000 characters."),
     gettext_noop("A SKU code is 1 to 64 letters, digits, dots, dashes, underscores or slashes."),
@@ -58,9 +111,11 @@ MESSAGES = (
     gettext_noop("Unknown product kind."),
     gettext_noop("A physical product needs home delivery, pickup in store, or both."),
     gettext_noop("Give either an image URL or a file."),
-    gettext_noop("No such store."),
     gettext_noop("A category cannot move under itself."),
     gettext_noop("A virtual product is delivered as a code, not shipped or picked up."),
+    # weloop/clerk/booking_views.py
+    gettext_noop("No such booking."),
+    gettext_noop("No such reservation."),
     # weloop/core/errors.py
     gettext_noop("The request could not be processed."),
     gettext_noop("Not found."),
@@ -82,10 +137,29 @@ MESSAGES = (
     # weloop/dashboard/views/qrcodes.py
     gettext_noop("This QR code has no content to draw."),
     # weloop/dashboard/views/stores.py
-    gettext_noop("Weekday must be 0 (Monday) to 6 (Sunday)."),
     gettext_noop("Give the date as YYYY-MM-DD."),
     # weloop/dashboard/views/wechat.py
     gettext_noop("No such secret."),
+    # weloop/discovery/errors.py
+    gettext_noop("The radius must be a whole number of metres between 1 and 50000."),
+    gettext_noop("The limit must be a whole number between 1 and 50."),
+    # weloop/flashsales/errors.py
+    gettext_noop("The flash sale is not valid."),
+    gettext_noop("This flash sale has not started yet."),
+    gettext_noop("This flash sale has ended."),
+    gettext_noop("This flash sale was cancelled."),
+    gettext_noop("Sold out."),
+    gettext_noop("You already have this offer: pay your order to keep it."),
+    gettext_noop("That is more than one member may buy in this flash sale."),
+    gettext_noop("The flash sale is very busy; please try again."),
+    # weloop/flashsales/services.py
+    gettext_noop("No such SKU."),
+    gettext_noop("This SKU is not on sale."),
+    gettext_noop("The flash price is a whole number of fen, 0 or more."),
+    gettext_noop("The sale must end after it starts, in the future."),
+    gettext_noop("No such flash sale."),
+    gettext_noop("Give a date and time with its time zone."),
+    gettext_noop("Choose a store that is open."),
     # weloop/inventory/calculations.py
     gettext_noop("A subject is '<type>:<id>', e.g. 'sku:sku_8ZK2M4Q7PX'."),
     # weloop/inventory/combining.py
@@ -130,6 +204,14 @@ MESSAGES = (
     gettext_noop("The reply is not valid."),
     gettext_noop("The auto-reply rule is not valid."),
     gettext_noop("Another rule already answers this keyword the same way."),
+    gettext_noop("The notification template mapping is not valid."),
+    # weloop/messaging/notifications.py
+    gettext_noop("Unknown event."),
+    gettext_noop("Unknown channel."),
+    gettext_noop("A template ID is 1 to 64 characters."),
+    gettext_noop("Map at least one template field."),
+    gettext_noop("The link must be an http(s) URL."),
+    gettext_noop("A field name is letters, digits and _ (e.g. keyword1, thing2)."),
     # weloop/messaging/services.py
     gettext_noop("A reply is a text or an article."),
     gettext_noop("An article needs a title of at most 64 characters."),
@@ -141,6 +223,8 @@ MESSAGES = (
     gettext_noop("Unknown outbound status."),
     gettext_noop("Write the reply text."),
     gettext_noop("A text reply is at most 2048 bytes (a Chinese character counts 3)."),
+    # weloop/orders/deals.py
+    gettext_noop("This deal is not on sale."),
     # weloop/orders/errors.py
     gettext_noop("This product is not (or no longer) on sale."),
     gettext_noop("That is more of this product than one member may buy."),
@@ -154,11 +238,9 @@ MESSAGES = (
     gettext_noop("The refund is not valid."),
     gettext_noop("The shipment details are not valid."),
     gettext_noop("The after-sales request is not valid."),
-    gettext_noop("No such order."),
     # weloop/orders/services/checkout.py
-    gettext_noop("Choose a store that is open."),
-    gettext_noop("No such member."),
     gettext_noop("No such product."),
+    gettext_noop("Only virtual products are delivered as a code."),
     gettext_noop("This product cannot be delivered."),
     gettext_noop("This product cannot be picked up."),
     # weloop/orders/services/common.py
@@ -202,6 +284,28 @@ MESSAGES = (
     gettext_noop("The reason is at most 80 characters."),
     gettext_noop("The refund number is 1 to 64 letters, digits, _ - | * or @."),
     gettext_noop("No such refund."),
+    # weloop/reviews/errors.py
+    gettext_noop("Only a completed purchase, redeemed voucher or attended booking of yours can be reviewed."),
+    gettext_noop("You have already reviewed this."),
+    gettext_noop("The review is not valid."),
+    gettext_noop("A photo must be a JPEG, PNG or WebP image of at most 5 MB; at most 6 photos."),
+    gettext_noop("Give a reason (at most 200 characters)."),
+    # weloop/reviews/services.py
+    gettext_noop("A rating is a whole number from 1 to 5."),
+    gettext_noop("That product is not part of this purchase."),
+    gettext_noop("Name the product the product rating is about."),
+    # weloop/service_desk/errors.py
+    gettext_noop("The customer-service window is closed: WeChat allows replies only within 48 hours of the customer's last message, 5 at most. Send a template message instead."),  # noqa: E501
+    gettext_noop("The replies allowed since the customer's last message are used up; wait for the customer to write again, or send a template message."),  # noqa: E501
+    gettext_noop("The customer has unfollowed the service account: WeChat delivers nothing to them any more."),
+    gettext_noop("The conversation is closed."),
+    gettext_noop("Write a message of 1 to 600 characters."),
+    gettext_noop("This staff member cannot answer customers."),
+    gettext_noop("Choose how the conversation ended."),
+    gettext_noop("Only a message that failed to send can be sent again."),
+    gettext_noop("A canned reply needs a title (at most 60 characters) and a text (at most 600)."),
+    gettext_noop("Another canned reply has this title."),
+    gettext_noop("A ticket needs a subject of 1 to 120 characters."),
     # weloop/simulator/errors.py
     gettext_noop("The phone cannot do that now."),
     # weloop/simulator/pay_server.py
@@ -218,6 +322,9 @@ MESSAGES = (
     gettext_noop("This order is closed"),
     gettext_noop("This order has expired"),
     gettext_noop("This order has been paid or closed"),
+    # weloop/storefront/booking_views.py
+    gettext_noop("No such service."),
+    gettext_noop("No such time."),
     # weloop/storefront/identity.py
     gettext_noop("This sign-in link is not valid or has expired. Please try again."),
     gettext_noop("You did not allow the shop to see your WeChat profile, which this page needs."),
@@ -225,6 +332,8 @@ MESSAGES = (
     gettext_noop("Open this page in WeChat itself (not the preview) to continue."),
     # weloop/storefront/member_views.py
     gettext_noop("The page URL must be on this site."),
+    # weloop/storefront/shop_views.py
+    gettext_noop("This form has expired. Please try again."),
     # weloop/stores/calculations.py
     gettext_noop("A period must not start and end at the same time."),
     gettext_noop("Two opening periods overlap."),
@@ -256,6 +365,35 @@ MESSAGES = (
     # weloop/tenants/services.py
     gettext_noop("A merchant needs a name."),
     gettext_noop("message_mode must be plaintext, compatible or safe."),
+    # weloop/vouchers/errors.py
+    gettext_noop("The deal is not valid."),
+    gettext_noop("This is not a voucher code: check it for a typo (16 characters, 0-9 and A-Z)."),
+    gettext_noop("No voucher has this code."),
+    gettext_noop("This voucher cannot be used in this store."),
+    gettext_noop("This voucher cannot be used yet."),
+    gettext_noop("This voucher has expired."),
+    gettext_noop("This voucher has already been used."),
+    gettext_noop("This voucher has fewer uses left than asked for."),
+    gettext_noop("This voucher was refunded or voided and cannot be used."),
+    gettext_noop("The number of uses is a whole number of at least 1."),
+    gettext_noop("This redemption is too old to undo."),
+    gettext_noop("This redemption was already undone."),
+    gettext_noop("This voucher cannot be refunded."),
+    # weloop/vouchers/selectors.py
+    gettext_noop("No such voucher."),
+    # weloop/vouchers/services.py
+    gettext_noop("A deal needs a name of at most 120 characters."),
+    gettext_noop("The deal price cannot be above the list price."),
+    gettext_noop("Unknown voucher kind."),
+    gettext_noop("Give either an end date or a number of days after purchase."),
+    gettext_noop("The validity must end after it starts."),
+    gettext_noop("The commissions cannot exceed 100 % together."),
+    gettext_noop("Choose at least one store where the deal can be used."),
+    gettext_noop("The kind of a deal with vouchers cannot change."),
+    gettext_noop("Unknown deal status."),
+    gettext_noop("This deal does not allow refunds before expiry."),
+    # weloop/wechat/client.py
+    gettext_noop("WeChat did not answer in time."),
     # weloop/wechat/crypto.py
     gettext_noop("The msg_signature does not match."),
     gettext_noop("The reply's MsgSignature does not match."),
@@ -311,5 +449,4 @@ MESSAGES = (
     gettext_noop("The XML is not UTF-8."),
     # weloop/wechat/transport.py
     gettext_noop("WeChat answered something that is not a JSON object."),
-    gettext_noop("WeChat did not answer in time."),
 )

@@ -5,15 +5,19 @@ redemptions/s of distinct codes; a code with a bad check character is refused in
 database query.
 
 - *One code*: ``BENCH_VOUCHER_ATTEMPTS`` (default 10,000) attempts on one single-use code from
-  ``BENCH_VOUCHER_THREADS`` threads (default 16), each with its own database connection, released
-  together by a barrier: successes and refusals are counted, and the voucher row is checked.
+  ``BENCH_VOUCHER_PROCESSES`` forked processes (default 8), each with its own database connection,
+  released together by a barrier: successes and refusals are counted, and the voucher row is checked.
+- *One redemption*: the SQL statements of one redemption (Django's query capture) and its cost in
+  one process: Python CPU time and wall time per redemption, over 200 codes.
 - *Distinct codes*: ``BENCH_VOUCHER_CODES`` (default 20,000) single-use vouchers redeemed once
-  each by the same threads: redemptions/s over the wall-clock time.
+  each by the same processes: redemptions/s over the wall-clock time, and the workers' Python CPU
+  time per redemption.
 - *Check character*: ``timeit`` of ``voucher_find`` on codes with one substituted character, under
   Django's query capture (the number of queries must be 0).
 
-Threads share the GIL, so the distinct-code figure is bounded by Python on 2 cores as much as by
-PostgreSQL; the machine is shared by other work, so figures are noisy.
+Processes rather than threads: threads share the GIL, so a thread pool measures Python as much as
+PostgreSQL. The machine is shared by other work, so figures are noisy: the load average is reported
+beside them.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import timeit
 
@@ -31,7 +34,7 @@ from bench.harness import ROOT, write_report
 
 PG_URL = os.environ.get("WELOOP_BENCH_VOUCHER_PG", "postgresql://postgres@127.0.0.1:5432/weloop_bench_vouchers")
 ATTEMPTS = int(os.environ.get("BENCH_VOUCHER_ATTEMPTS", "10000"))
-THREADS = int(os.environ.get("BENCH_VOUCHER_THREADS", "16"))
+PROCESSES = int(os.environ.get("BENCH_VOUCHER_PROCESSES", "8"))
 CODES = int(os.environ.get("BENCH_VOUCHER_CODES", "20000"))
 GOALS = {
     "one_code_attempts": 10_000,
@@ -43,7 +46,12 @@ GOALS = {
 
 
 def run() -> None:
-    settings = {"attempts_on_one_code": ATTEMPTS, "threads": THREADS, "distinct_codes": CODES, "database": "postgresql"}
+    settings = {
+        "attempts_on_one_code": ATTEMPTS,
+        "processes": PROCESSES,
+        "distinct_codes": CODES,
+        "database": "postgresql",
+    }
     name, admin = PG_URL.rsplit("/", 1)[1], PG_URL.rsplit("/", 1)[0] + "/postgres"
     subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True, capture_output=True)
     subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
@@ -87,34 +95,49 @@ def _issue(merchant, deal, member, count: int, line: str) -> list[str]:
     return found
 
 
-def _in_threads(work, items: list, threads: int) -> tuple[float, dict]:
-    """Run ``work(item)`` over ``items`` from ``threads`` threads released together; (seconds, outcome counts)."""
-    from django.db import connection
+def _in_processes(work, items: list, processes: int) -> tuple[float, dict, float]:
+    """Run ``work(item)`` over ``items`` from ``processes`` forked processes released together.
 
-    outcomes: dict[str, int] = {}
-    lock = threading.Lock()
-    barrier = threading.Barrier(threads + 1)
-    chunks = [items[i::threads] for i in range(threads)]
+    Returns (wall seconds, outcome counts, CPU seconds the workers spent in Python and the driver).
+    Processes, not threads: a thread pool shares one GIL, so it measures Python more than the database.
+    """
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()  # each child opens its own connection
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(processes + 1)
+    results = context.Queue()
+    chunks = [items[i::processes] for i in range(processes)]
 
     def worker(chunk: list) -> None:
         mine: dict[str, int] = {}
+        connections.close_all()
         barrier.wait()
+        cpu = time.process_time()
         for item in chunk:
             outcome = work(item)
             mine[outcome] = mine.get(outcome, 0) + 1
-        connection.close()
-        with lock:
-            for key, value in mine.items():
-                outcomes[key] = outcomes.get(key, 0) + value
+        results.put((mine, time.process_time() - cpu))
+        connections.close_all()
 
-    pool = [threading.Thread(target=worker, args=(chunk,)) for chunk in chunks]
-    for thread in pool:
-        thread.start()
+    pool = [context.Process(target=worker, args=(chunk,)) for chunk in chunks]
+    for process in pool:
+        process.start()
     barrier.wait()
     started = time.perf_counter()
-    for thread in pool:
-        thread.join()
-    return time.perf_counter() - started, outcomes
+    outcomes: dict[str, int] = {}
+    cpu_total = 0.0
+    for _ in pool:
+        mine, cpu = results.get()
+        cpu_total += cpu
+        for key, value in mine.items():
+            outcomes[key] = outcomes.get(key, 0) + value
+    seconds = time.perf_counter() - started
+    for process in pool:
+        process.join()
+    return seconds, outcomes, cpu_total
 
 
 def _child_main() -> None:
@@ -169,7 +192,7 @@ def _child_main() -> None:
         except WeloopError as error:
             return error.code
 
-    seconds, outcomes = _in_threads(attempt, [single] * ATTEMPTS, THREADS)
+    seconds, outcomes, _cpu = _in_processes(attempt, [single] * ATTEMPTS, PROCESSES)
     voucher = Voucher.objects.get(code_hash=codes.code_hash(single))
     figures["one_code"] = {
         "attempts": ATTEMPTS,
@@ -178,12 +201,31 @@ def _child_main() -> None:
         "exactly_one_success": outcomes.get("redeemed", 0) == 1 and voucher.redemptions.count() == 1,
         "voucher_status": voucher.status,
         "attempts_per_second": round(ATTEMPTS / seconds, 1),
+        "loadavg_1m_after": round(os.getloadavg()[0], 2),
     }
-    seconds, outcomes = _in_threads(attempt, distinct, THREADS)
+    # queries of one redemption, and its in-process cost (one process, no contention)
+    with CaptureQueriesContext(connection) as queries:
+        attempt(distinct[0])
+    cpu, wall = time.process_time(), time.perf_counter()
+    for code in distinct[1:201]:
+        attempt(code)
+    cpu, wall = (time.process_time() - cpu) / 200, (time.perf_counter() - wall) / 200
+    figures["one_redemption"] = {
+        "queries": len(queries.captured_queries),
+        "statements": [q["sql"][:60] for q in queries.captured_queries],
+        "python_cpu_ms": round(cpu * 1000, 3),
+        "wall_ms_one_process": round(wall * 1000, 3),
+    }
+    load_before = round(os.getloadavg()[0], 2)
+    seconds, outcomes, cpu_total = _in_processes(attempt, distinct[201:], PROCESSES)
     figures["distinct_codes"] = {
         "codes": CODES,
         "outcomes": outcomes,
-        "all_redeemed": outcomes.get("redeemed", 0) == CODES,
+        "all_redeemed": outcomes.get("redeemed", 0) == CODES - 201,
+        "processes": PROCESSES,
+        "python_cpu_ms_per_redemption": round(cpu_total / max(outcomes.get("redeemed", 0), 1) * 1000, 3),
+        "loadavg_1m_before": load_before,
+        "loadavg_1m_after": round(os.getloadavg()[0], 2),
         "seconds": round(seconds, 2),
         "redemptions_per_second": round(outcomes.get("redeemed", 0) / seconds, 1),
     }
@@ -210,6 +252,7 @@ def _child_main() -> None:
     figures["bad_check_character"] = {
         "microseconds_per_call_best_of_5": round(best * 1e6, 3),
         "queries": len(queries.captured_queries),
+        "loadavg_1m": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(figures))
 

@@ -72,22 +72,70 @@ def normalise(text: str) -> str:
     return "".join(_ALIASES.get(ch, ch) for ch in cleaned)
 
 
+# ``parse`` in a few C-level steps, no per-character Python loop (it runs on every scan, and a typo
+# must be refused in well under 5 µs):
+# 1. one ``str.translate`` drops separators and maps every accepted character (either case, and the
+#    aliases) to the character whose code point is its value 0..31; control characters become
+#    DEL (127), other ASCII stays itself (>= 32): a code is valid only if every result is < 32.
+# 2. the 16 values as one 128-bit integer (a byte each). The fold is linear over GF(2)
+#    (x ∘ y = 2x ⊕ y): a full code folds to XOR_j 2^(15-j)·v_j in GF(32). Each of its 5 bits is the
+#    parity of the integer's bits under one mask (_FOLD_MASKS), so the check is five AND + bit_count.
+_TO_VALUES: dict[int, int | str | None] = {ord(ch): None for ch in " -_\t"}
+_TO_VALUES.update({c: "\x7f" for c in range(32) if chr(c) not in " -_\t"})
+for _i, _ch in enumerate(ALPHABET):
+    _TO_VALUES[ord(_ch)] = _TO_VALUES[ord(_ch.lower())] = _i
+for _alias, _target in _ALIASES.items():
+    _TO_VALUES[ord(_alias)] = _TO_VALUES[ord(_alias.lower())] = _VALUE[_target]
+_FROM_VALUES = {i: ch for i, ch in enumerate(ALPHABET)}
+_NOT_VALUES = int.from_bytes(b"\xe0" * CODE_LENGTH, "big")  # any value byte >= 32
+
+
+def _gf_times(a: int, b: int) -> int:
+    product = 0
+    while b:
+        if b & 1:
+            product ^= a
+        a, b = _times_two(a), b >> 1
+    return product
+
+
+def _fold_masks() -> tuple[int, ...]:
+    masks = [0] * 5
+    for position in range(CODE_LENGTH):
+        weight, shift = 1, (CODE_LENGTH - 1 - position) * 8
+        for _ in range(CODE_LENGTH - 1 - position):
+            weight = _times_two(weight)
+        for bit in range(5):
+            term = _gf_times(1 << bit, weight)
+            for k in range(5):
+                if term >> k & 1:
+                    masks[k] |= 1 << (shift + bit)
+    return tuple(masks)
+
+
+_FOLD_MASKS = _fold_masks()
+
+
 def parse(text: str) -> str | None:
     """The canonical code typed or scanned as ``text``, or None when it cannot be a code.
 
     No database: a wrong length, a character outside the alphabet or a failed check is refused here.
     """
-    code = normalise(text)
-    if len(code) != CODE_LENGTH:
+    values = (text if type(text) is str else str(text or "")).translate(_TO_VALUES)
+    if len(values) != CODE_LENGTH or not values.isascii():
         return None
-    interim = 0
-    double, value = _DOUBLE, _VALUE
-    for ch in code:
-        v = value.get(ch)
-        if v is None:
-            return None
-        interim = double[interim] ^ v
-    return code if interim == 0 else None
+    x = int.from_bytes(values.encode(), "big")
+    m0, m1, m2, m3, m4 = _FOLD_MASKS
+    if (
+        x & _NOT_VALUES
+        or (x & m0).bit_count() & 1
+        or (x & m1).bit_count() & 1
+        or (x & m2).bit_count() & 1
+        or (x & m3).bit_count() & 1
+        or (x & m4).bit_count() & 1
+    ):
+        return None
+    return values.translate(_FROM_VALUES)
 
 
 def display(code: str) -> str:

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef
 
 from weloop.core import clock
 from weloop.core.db import get_or_not_found
@@ -280,7 +280,8 @@ def _count(value: object) -> int:
 
 def _refuse_unredeemable(voucher: Voucher, store: Any, count: int, now: datetime) -> None:
     """Raise the error a clerk should see, most specific first; return when redeemable."""
-    if not deal_allows_store(voucher.deal, store):
+    allowed = getattr(voucher, "store_allowed", None)
+    if not (deal_allows_store(voucher.deal, store) if allowed is None else allowed):
         raise WrongStore(extra={"voucher": voucher.public_id, "store": store.public_id})
     if voucher.status in CLOSED_STATUSES and voucher.status != VoucherStatus.EXPIRED:
         raise VoucherClosed(extra={"voucher": voucher.public_id, "status": voucher.status})
@@ -294,17 +295,21 @@ def _refuse_unredeemable(voucher: Voucher, store: Any, count: int, now: datetime
         raise NotEnoughUses(extra={"voucher": voucher.public_id, "remaining": voucher.uses_remaining, "asked": count})
 
 
-def voucher_find(*, merchant: Merchant, code: str) -> Voucher:
-    """The voucher with this code. Raises MalformedCode without touching the database, or UnknownCode."""
+def voucher_find(*, merchant: Merchant, code: str, store: Any = None) -> Voucher:
+    """The voucher with this code. Raises MalformedCode without touching the database, or UnknownCode.
+
+    With ``store``, the same query also tells whether the voucher's deal may be used there
+    (``voucher.store_allowed``, read by the redemption's checks instead of a query of its own).
+    """
     canonical = codes.parse(code)
     if canonical is None:
         raise MalformedCode()
-    voucher = (
-        Voucher.objects.for_merchant(merchant)
-        .select_related("deal", "member")
-        .filter(code_hash=codes.code_hash(canonical))
-        .first()
-    )
+    found = Voucher.objects.for_merchant(merchant).select_related("deal", "member")
+    if store is not None:
+        found = found.annotate(
+            store_allowed=Exists(DealStore.objects.filter(deal_id=OuterRef("deal_id"), store_id=store.pk))
+        )
+    voucher = found.filter(code_hash=codes.code_hash(canonical)).first()
     if voucher is None:
         raise UnknownCode()
     return voucher
@@ -321,24 +326,26 @@ def voucher_redeem(
     MalformedCode, UnknownCode, InvalidCount, WrongStore, VoucherExpired, VoucherNotYetValid,
     VoucherUsed, NotEnoughUses, VoucherClosed. Emits vouchers.voucher_redeemed.
     """
-    voucher = voucher_find(merchant=merchant, code=code)
+    # One query finds the voucher and whether its deal may be used in this store.
+    voucher = voucher_find(merchant=merchant, code=code, store=store)
     count = _count(count)
     _require_owned(merchant, store, what="store")
     now = clock.now()
     _refuse_unredeemable(voucher, store, count, now)
     with transaction.atomic():
-        taken = Voucher.objects.filter(
-            pk=voucher.pk,
-            status=VoucherStatus.ACTIVE,
-            uses_remaining__gte=count,
-            valid_until__gt=now,
-        ).update(uses_remaining=F("uses_remaining") - count)
-        if not taken:
+        # One conditional UPDATE takes the uses and returns what is left (the row is ours until commit).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Voucher._meta.db_table} SET uses_remaining = uses_remaining - %s"
+                " WHERE id = %s AND status = %s AND uses_remaining >= %s AND valid_until > %s RETURNING uses_remaining",
+                [count, voucher.pk, VoucherStatus.ACTIVE, count, connection.ops.adapt_datetimefield_value(now)],
+            )
+            taken = cursor.fetchone()
+        if taken is None:
             voucher.refresh_from_db()
             _refuse_unredeemable(voucher, store, count, now)
             raise VoucherUsed(extra={"voucher": voucher.public_id})  # pragma: no cover - refusal above
-        # The UPDATE holds the row until commit: what we read now is ours alone.
-        voucher.refresh_from_db(fields=["uses_remaining", "status"])
+        voucher.uses_remaining = taken[0]
         start = voucher.uses_total - voucher.uses_remaining - count
         if voucher.uses_remaining == 0:
             VOUCHER.transition(voucher, VoucherStatus.USED, actor=actor, reason=f"redeemed at {store.public_id}")

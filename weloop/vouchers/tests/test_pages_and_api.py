@@ -138,7 +138,7 @@ def test_h5_my_vouchers_shows_the_code_and_qr_only_to_the_owner(client, merchant
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(counts=st.lists(st.integers(min_value=1, max_value=3), min_size=1, max_size=4))
+@given(counts=st.lists(st.integers(min_value=1, max_value=3), min_size=1, max_size=3))  # at most 9 of the 10 uses
 def test_settlement_sums_equal_the_ledger_rows_exactly(merchant, punch_deal, buy, store, code_of, counts):
     _, (voucher,) = buy(punch_deal)
     for count in counts:

@@ -126,7 +126,7 @@ def deliver_due(*, limit: int = 200) -> int:
             id=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at=seen_next
         ).update(next_attempt_at=now + CLAIM_LEASE)
         if claimed:
-            _attempt(OutboxDelivery.objects.select_related("event").get(id=delivery_id))
+            _attempt(OutboxDelivery.objects.select_related("event__merchant").get(id=delivery_id))
             attempted += 1
     return attempted
 

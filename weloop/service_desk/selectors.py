@@ -9,7 +9,7 @@ from statistics import median
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from weloop.core import clock
 from weloop.core.db import get_or_not_found
@@ -68,9 +68,15 @@ def is_available(staff: StaffMember, presence: dict[int, bool]) -> bool:
 
 
 def available_agents(*, merchant: Merchant) -> list[StaffMember]:
-    """Staff in the round robin, by id."""
-    presence = presence_of(merchant=merchant)
-    return [s for s in desk_staff(merchant=merchant) if is_available(s, presence)]
+    """Staff in the round robin, by id (one query: the presence rows are a subquery)."""
+    presence = AgentPresence.objects.filter(merchant_id=OuterRef("merchant_id"), staff_id=OuterRef("pk"))
+    staff = (
+        StaffMember.objects.for_merchant(merchant)
+        .filter(is_active=True, role__in=_desk_roles())
+        .annotate(available=Subquery(presence.values("is_available")[:1]))
+        .order_by("id")
+    )
+    return [s for s in staff if (s.available if s.available is not None else is_available(s, {}))]
 
 
 # --- the inbox ----------------------------------------------------------------------------------

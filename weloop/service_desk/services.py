@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -48,6 +48,7 @@ from weloop.service_desk.state import CONVERSATION, TICKET
 from weloop.service_desk.window import window_for
 from weloop.stores.models import Store
 from weloop.tenants.models import Merchant, StaffMember
+from weloop.tenants.permissions import PERMISSIONS
 from weloop.tenants.selectors import wechat_account_of
 from weloop.wechat.client import WeChatApi
 from weloop.wechat.errors import WeChatApiError, WeChatUnavailable
@@ -190,12 +191,64 @@ def _conversation_locked(merchant: Merchant, member: Member) -> tuple[Conversati
         return Conversation.objects.for_merchant(merchant).select_for_update().get(member=member), False
 
 
+def _open_conversation(merchant: Merchant, inbound: Inbound) -> Conversation | None:
+    """The member's conversation, locked, with what keeping its assignee needs, in one query.
+
+    None when there is none yet (or the member is only found by openid after a stale member id).
+    Hand-written SQL: the same query through the ORM (a join, a subquery) costs more to compile
+    than everything else the filing does. ``assignee_active``, ``assignee_role`` and
+    ``assignee_available`` (the presence row, None without one) come with it.
+    """
+    if inbound.member_id:
+        column, value = "public_id", inbound.member_id
+    elif inbound.openid:
+        column, value = "openid", inbound.openid
+    else:
+        return None
+    lock = " FOR UPDATE OF c" if connection.features.has_select_for_update_of else ""
+    sql = _OPEN_SQL.format(
+        conversation=Conversation._meta.db_table,
+        member=Member._meta.db_table,
+        staff=StaffMember._meta.db_table,
+        presence=AgentPresence._meta.db_table,
+        column=column,
+        lock=lock,
+    )
+    found = list(Conversation.objects.raw(sql, [merchant.pk, value]))
+    return found[0] if found else None
+
+
+_OPEN_SQL = (
+    "SELECT c.*, s.is_active AS assignee_active, s.role AS assignee_role,"
+    " (SELECT p.is_available FROM {presence} p WHERE p.merchant_id = c.merchant_id AND p.staff_id = c.assignee_id)"
+    " AS assignee_available"
+    " FROM {conversation} c JOIN {member} m ON m.id = c.member_id"
+    " LEFT JOIN {staff} s ON s.id = c.assignee_id"
+    " WHERE c.merchant_id = %s AND m.merchant_id = c.merchant_id AND m.{column} = %s{lock}"
+)
+
+
+def _keeps_assignee(conversation: Conversation) -> bool:
+    """``agent_is_eligible`` of the assignee, from what ``_open_conversation`` read."""
+    if conversation.assignee_id is None:
+        return False
+    if not hasattr(conversation, "assignee_active"):  # created or found another way
+        return agent_is_eligible(conversation.assignee)
+    active, role, available = (getattr(conversation, f"assignee_{name}") for name in ("active", "role", "available"))
+    # SQLite gives booleans as 0/1; None: no presence row, which means available
+    return bool(active) and role in PERMISSIONS["service_desk.use"] and (available is None or bool(available))
+
+
 def conversation_receive(*, merchant: Merchant, payload: dict[str, Any]) -> ConversationMessage | None:
     """Put one inbound message into its member's conversation (created or reopened, then assigned).
 
     Idempotent on the messaging log id. Unfollows and re-follows mark the conversation; other events
     are ignored (None). Images, voice and video are fetched after commit (``media_fetch_task``).
     A picture and a place in one cycle open a ticket (the damage-claim flow) unless one is open.
+
+    The usual case (the conversation exists and keeps its agent) is three statements: the locked
+    conversation with its assignee, the message insert, one UPDATE of the conversation. A
+    redelivered event is caught by the unique log id (the savepoint rolls back), not looked up first.
     """
     inbound = Inbound.from_payload(payload)
     if inbound.msg_type == "event" and inbound.event in ("unsubscribe", "subscribe"):
@@ -204,49 +257,61 @@ def conversation_receive(*, merchant: Merchant, payload: dict[str, Any]) -> Conv
     fields = _message_fields(inbound)
     if fields is None:
         return None
-    if inbound.log_id is not None:
+    try:
+        with transaction.atomic():
+            return _file(merchant, inbound, fields)
+    except IntegrityError:
+        if inbound.log_id is None:
+            raise
         existing = ConversationMessage.objects.for_merchant(merchant).filter(source_log_id=inbound.log_id).first()
-        if existing:
-            return existing
-    member = _member_of(merchant, inbound)
-    if member is None:
-        logger.warning("service desk: no member for openid %s", inbound.openid)
-        return None
-    at = inbound.at or clock.now()
-    with transaction.atomic():
+        if existing is None:
+            raise
+        return existing
+
+
+def _file(merchant: Merchant, inbound: Inbound, fields: dict[str, Any]) -> ConversationMessage | None:
+    conversation = _open_conversation(merchant, inbound)
+    if conversation is None:
+        member = _member_of(merchant, inbound)
+        if member is None:
+            logger.warning("service desk: no member for openid %s", inbound.openid)
+            return None
         conversation, _created = _conversation_locked(merchant, member)
-        now = clock.now()
-        if conversation.status == ConversationStatus.CLOSED:
-            CONVERSATION.transition(
-                conversation,
-                ConversationStatus.OPEN,
-                actor="customer",
-                reason="new message",
-                extra_updates={"opened_at": now, "first_response_at": None, "closed_at": None, "outcome": ""},
-            )
-        message = ConversationMessage.objects.create(
-            merchant=merchant,
-            conversation=conversation,
-            direction=MessageDirection.IN,
-            source_log_id=inbound.log_id,
-            wx_msg_id=inbound.msg_id[:64],
-            at=at,
-            **fields,
+    at = inbound.at or clock.now()
+    now = clock.now()
+    if conversation.status == ConversationStatus.CLOSED:
+        CONVERSATION.transition(
+            conversation,
+            ConversationStatus.OPEN,
+            actor="customer",
+            reason="new message",
+            extra_updates={"opened_at": now, "first_response_at": None, "closed_at": None, "outcome": ""},
         )
-        conversation.last_message_at = now
-        conversation.last_inbound_at = at
-        conversation.preview = _preview(message)
-        conversation.waiting = True
-        conversation.unsubscribed_at = None
-        update = ["last_message_at", "last_inbound_at", "preview", "waiting", "unsubscribed_at"]
-        if conversation.assignee_id is None or not agent_is_eligible(conversation.assignee):
-            conversation.assignee = _pick_agent(merchant, conversation)
-            update.append("assignee")
-        conversation.save(update_fields=update)
-        if message.kind in (MessageKind.IMAGE, MessageKind.LOCATION):
-            _maybe_open_ticket(merchant, conversation)
-        if message.media_status == MediaStatus.PENDING:
-            transaction.on_commit(lambda: _fetch_later(merchant.pk, message.pk))
+    message = ConversationMessage.objects.create(
+        merchant=merchant,
+        conversation=conversation,
+        direction=MessageDirection.IN,
+        source_log_id=inbound.log_id,
+        wx_msg_id=inbound.msg_id[:64],
+        at=at,
+        **fields,
+    )
+    update: dict[str, Any] = {
+        "last_message_at": now,
+        "last_inbound_at": at,
+        "preview": _preview(message),
+        "waiting": True,
+        "unsubscribed_at": None,
+    }
+    if not _keeps_assignee(conversation):
+        update["assignee"] = _pick_agent(merchant, conversation)
+    for name, value in update.items():
+        setattr(conversation, name, value)
+    Conversation.objects.filter(pk=conversation.pk).update(**update)
+    if message.kind in (MessageKind.IMAGE, MessageKind.LOCATION):
+        _maybe_open_ticket(merchant, conversation)
+    if message.media_status == MediaStatus.PENDING:
+        transaction.on_commit(lambda: _fetch_later(merchant.pk, message.pk))
     return message
 
 
@@ -322,13 +387,16 @@ def _pick_agent(merchant: Merchant, conversation: Conversation) -> StaffMember |
 def _round_robin(merchant: Merchant) -> StaffMember | None:
     """The available agent after the last one given a conversation (by id, wrapping around).
 
-    The merchant's ``DeskState`` row is locked, so concurrent assignments take turns.
+    The merchant's ``DeskState`` row is locked, so concurrent assignments take turns. With nobody
+    available, nothing is locked or written (the usual case of a merchant without agents).
     """
-    DeskState.objects.get_or_create(merchant=merchant)
-    state = DeskState.objects.for_merchant(merchant).select_for_update().get()
     agents = available_agents(merchant=merchant)
     if not agents:
         return None
+    state = DeskState.objects.for_merchant(merchant).select_for_update().first()
+    if state is None:
+        DeskState.objects.get_or_create(merchant=merchant)
+        state = DeskState.objects.for_merchant(merchant).select_for_update().get()
     after = [a for a in agents if state.last_agent_id is not None and a.pk > state.last_agent_id]
     chosen = after[0] if after else agents[0]
     DeskState.objects.filter(pk=state.pk).update(last_agent_id=chosen.pk)

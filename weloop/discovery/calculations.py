@@ -107,3 +107,17 @@ def planar_bound_m(latitude: float, planar_deg: float) -> float:
             high = mid
     # The crossing lies in [low, high]: both terms below are at most the minimum there.
     return max(lng_bound_m(latitude, low), lat_bound_m(math.sqrt(max(planar_deg**2 - high**2, 0.0))))
+
+
+def quick_planar_bound_m(latitude: float, planar_deg: float) -> float:
+    """A weaker lower bound than ``planar_bound_m`` in closed form (no bisection).
+
+    For 0 <= dlng <= d (radians), sin(dlng) >= dlng·sin(d)/d, so the longitude bound
+    asin(cos(lat0)·sin(dlng)) >= c·dlng with c = cos(lat0)·sin(d)/d <= 1. The minimum over
+    dlat^2 + dlng^2 = d^2 of max(dlat, c·dlng) is where dlat = c·dlng: c·d / sqrt(1 + c^2).
+    """
+    d = math.radians(min(planar_deg, 90.0))
+    if d <= 0:
+        return 0.0
+    c = max(math.cos(math.radians(latitude)), 0.0) * math.sin(d) / d
+    return c * d / math.sqrt(1 + c * c) * EARTH_RADIUS_M

@@ -2,7 +2,8 @@
 
 A row exists while its store is not closed for good. ``cell`` is the grid cell (calculations.py)
 used on SQLite; on PostgreSQL the migration adds a generated ``location point`` column
-(x = longitude, y = latitude) with a GiST index on (merchant_id, location) for ``<->`` ordering.
+(x = longitude, y = latitude) with an SP-GiST index on it covering merchant_id and store_id, for
+index-only ``<->`` ordering (migrations 0002 and 0003).
 The column is not declared here: Django has no ``point`` field and SQLite has no such type.
 """
 

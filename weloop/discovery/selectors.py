@@ -27,6 +27,7 @@ from weloop.discovery.calculations import (
     lat_bound_m,
     lng_bound_m,
     planar_bound_m,
+    quick_planar_bound_m,
     radius_box,
     row_south_edge,
 )
@@ -70,8 +71,9 @@ def _kth(found: list[Hit], limit: int) -> float:
     return found[-1][0]
 
 
+# Index-only: latitude and longitude are read back from the indexed point (the same float8 values).
 _POINT_SQL = (
-    "SELECT store_id, latitude, longitude, location <-> point(%s, %s) FROM discovery_storelocation"
+    "SELECT store_id, location[1], location[0], location <-> point(%s, %s) FROM discovery_storelocation"
     " WHERE merchant_id = %s AND location <@ box(point(%s, %s), point(%s, %s))"
     " ORDER BY location <-> point(%s, %s) LIMIT %s"
 )
@@ -81,7 +83,8 @@ def _point_search(merchant_id: int, lat: float, lng: float, radius_m: float, lim
     # ``<->`` on points is planar distance in degrees, which ranks east-west neighbours too far away
     # (a degree of longitude shrinks with cos(latitude)). So candidates come in planar order and are
     # measured with haversine; reading stops once the planar distance reached guarantees that no
-    # unread store can be nearer than the k-th found (calculations.planar_bound_m).
+    # unread store can be nearer than the k-th found (calculations.planar_bound_m, tried first in
+    # its cheap closed form, quick_planar_bound_m).
     box = radius_box(lat, lng, radius_m)
     fetch = 2 * limit + 8
     with connection.cursor() as cursor:
@@ -90,15 +93,16 @@ def _point_search(merchant_id: int, lat: float, lng: float, radius_m: float, lim
                 _POINT_SQL, [lng, lat, merchant_id, box.west, box.south, box.east, box.north, lng, lat, fetch]
             )
             rows = cursor.fetchall()
-            found: list[Hit] = []
-            for pk, s_lat, s_lng, _planar in rows:
-                metres = distance_m(lat, lng, s_lat, s_lng)
-                if metres <= radius_m:
-                    found.append((metres, pk))
+            found: list[Hit] = [
+                (metres, pk)
+                for pk, s_lat, s_lng, _planar in rows
+                if (metres := distance_m(lat, lng, s_lat, s_lng)) <= radius_m
+            ]
             kth = _kth(found, limit)
             if len(rows) < fetch:
                 break  # every store in the box was read
-            if planar_bound_m(lat, rows[-1][3]) - BOUND_SLACK_M > min(radius_m, kth):
+            reach = min(radius_m, kth) + BOUND_SLACK_M
+            if quick_planar_bound_m(lat, rows[-1][3]) > reach or planar_bound_m(lat, rows[-1][3]) > reach:
                 break
             fetch *= 4
     found.sort()

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from weloop.core.events import deliver_due
-from weloop.discovery.calculations import lng_bound_m, planar_bound_m, radius_box
+from weloop.discovery.calculations import lng_bound_m, planar_bound_m, quick_planar_bound_m, radius_box
 from weloop.discovery.models import StoreLocation
 from weloop.discovery.selectors import nearby_hits
 from weloop.discovery.services import location_reindex
@@ -165,6 +165,7 @@ def test_the_lower_bounds_never_exceed_the_distance(lat, lng, dlat, dlng):
     metres = distance_m(lat, lng, lat2, lng2)
     planar = ((lat2 - lat) ** 2 + (lng2 - lng) ** 2) ** 0.5
     assert planar_bound_m(lat, planar) <= metres + 1e-6
+    assert quick_planar_bound_m(lat, planar) <= planar_bound_m(lat, planar) + 1e-6
     assert lng_bound_m(lat, abs(lng2 - lng)) <= metres + 1e-6
 
 

@@ -100,11 +100,23 @@ def _unique_rules(model: type[models.Model]) -> list[tuple[str, set[str]]]:
     return rules
 
 
+def _tenant_row_links(model: type[models.Model]) -> set[str]:
+    """Relations to one row of a tenant model: unique on such a link cannot collide across merchants
+    (a one-to-one to an order is scoped by the order), unlike a value such as a name or a number."""
+    return {
+        name
+        for field in model._meta.local_fields
+        if field.is_relation and isinstance(field.related_model, type) and issubclass(field.related_model, TenantModel)
+        for name in (field.name, field.attname)
+    }
+
+
 def _unscoped_unique_rules(candidates: list[type[models.Model]]) -> list[str]:
     offenders = []
     for model in candidates:
+        scoped = {"merchant", "merchant_id"} | _tenant_row_links(model)
         for what, names in _unique_rules(model):
-            if what not in GLOBALLY_UNIQUE_ALLOWLIST and not names & {"merchant", "merchant_id"}:
+            if what not in GLOBALLY_UNIQUE_ALLOWLIST and not names & scoped:
                 offenders.append(f"{model._meta.label}: {what} on {sorted(names)}")
     return offenders
 

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from weloop.catalog.calculations import format_category_path
-from weloop.catalog.enums import ImportStatus, ProductStatus
+from weloop.catalog.enums import SELLABLE_KINDS, ImportStatus, ProductStatus
 from weloop.catalog.models import CatalogImportJob, Category, Product, ProductImage, Sku, StorePrice
 from weloop.core.db import get_or_not_found
 from weloop.tenants.models import Merchant
@@ -97,7 +97,8 @@ def product_list(
 
     ``q`` searches the name, the description and the SKU codes. ``store`` keeps the products with
     at least one active SKU that the store sells (a StorePrice with ``is_available=False`` takes
-    the SKU out of that store).
+    the SKU out of that store). Without ``kind``, only goods are listed: a deal's or a bookable
+    service's product is managed and sold through its deal or service (their own pages and API).
     """
     products = Product.objects.for_merchant(merchant).select_related("category")
     if category_id:
@@ -106,8 +107,7 @@ def product_list(
         products = products.filter(category_id__in=ids)
     if status:
         products = products.filter(status=status)
-    if kind:
-        products = products.filter(kind=kind)
+    products = products.filter(kind=kind) if kind else products.filter(kind__in=SELLABLE_KINDS)
     if q and q.strip():
         term = q.strip()
         code_match = Sku.objects.filter(product=OuterRef("pk"), code__icontains=term)

@@ -21,6 +21,8 @@ def test_home_shows_the_merchant_its_counts_and_the_callback_path(client, new_me
     make_store(merchant, name="A")
     make_store(merchant, name="B")
     login_as(merchant, "admin")
+    # the stores' own events may wait for their subscribers (the nearby index): count from here
+    already_pending = OutboxDelivery.objects.filter(merchant=merchant, status=DeliveryStatus.PENDING).count()
     event = publish(merchant=merchant, name="tests.home", payload={})
     OutboxDelivery.objects.create(merchant=merchant, event=event, handler="x.pending")
     OutboxDelivery.objects.create(merchant=merchant, event=event, handler="x.dead", status=DeliveryStatus.DEAD)
@@ -31,7 +33,7 @@ def test_home_shows_the_merchant_its_counts_and_the_callback_path(client, new_me
     assert _stat(body, "count-stores") == "2"
     assert _stat(body, "count-staff") == "2"  # the owner made with the merchant, and this admin
     assert _stat(body, "count-api-keys") == "1"
-    assert _stat(body, "count-outbox-pending") == "1"
+    assert _stat(body, "count-outbox-pending") == str(already_pending + 1)
     assert _stat(body, "count-outbox-dead") == "1"
     assert "/wechat/bakery/callback" in body
 

@@ -16,6 +16,11 @@ from weloop.stores.services import store_assign_staff
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # these tests read the English source strings
+
+
 @pytest.fixture
 def two_stores(merchant, make_store):
     return make_store(merchant, name="Mine"), make_store(merchant, name="Theirs")

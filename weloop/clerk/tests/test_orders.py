@@ -14,6 +14,11 @@ from weloop.stores.services import store_assign_staff
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # these tests read the English source strings
+
+
 @pytest.fixture
 def two_stores(make_store, merchant, sku, stock):
     mine, theirs = make_store(merchant, name="Mine"), make_store(merchant, name="Theirs")

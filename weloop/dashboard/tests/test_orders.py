@@ -17,6 +17,11 @@ from weloop.stores.services import store_assign_staff
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # these tests read the English source strings
+
+
 def url(name, **kwargs):
     return reverse(f"dashboard:{name}", kwargs=kwargs)
 

@@ -14,6 +14,12 @@ from weloop.storefront.identity import member_key
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _english(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # these tests read the English source strings
+
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 

@@ -12,6 +12,7 @@ error shows on the order page with nothing written.
 from __future__ import annotations
 
 from base64 import b64encode
+from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
@@ -201,12 +202,17 @@ def _invalid(request: HttpRequest, order: Order, **forms_: forms.Form) -> HttpRe
 @require_POST
 @staff_view("orders.manage")
 def order_start_fulfilling(request: HttpRequest, order_no: str) -> HttpResponse:
+    return _move(request, order_no, services.order_start_fulfilling, gettext("The order is being prepared."))
+
+
+def _move(request: HttpRequest, order_no: str, service: Callable[..., object], done: str, **extra: str) -> HttpResponse:
+    """An action without a form: call the service on the order, then show the order with ``done``."""
     order = order_for(request, order_no)
     try:
-        services.order_start_fulfilling(merchant=request.merchant, order=order, actor=actor_of(request))  # type: ignore[attr-defined]
+        service(merchant=request.merchant, order=order, actor=actor_of(request), **extra)  # type: ignore[attr-defined]
     except WeloopError as error:
         return _failed(request, order, error)
-    return _done(request, order, gettext("The order is being prepared."))
+    return _done(request, order, done)
 
 
 @require_POST
@@ -265,7 +271,7 @@ def order_mark_ready(request: HttpRequest, order_no: str) -> HttpResponse:
         )
     except WeloopError as error:
         return _failed(request, order, error)
-    # Only the code's hash is stored: this is the one time anyone sees it here.
+    # Staff see the code once, here; the member sees it sealed on the H5 order page (docs/orders.md).
     message = gettext("Ready for pickup. Pickup code: %(code)s (shown once: give it to the customer).")
     return _done(request, order, message % {"code": code})
 
@@ -273,28 +279,14 @@ def order_mark_ready(request: HttpRequest, order_no: str) -> HttpResponse:
 @require_POST
 @staff_view("orders.manage")
 def order_complete(request: HttpRequest, order_no: str) -> HttpResponse:
-    order = order_for(request, order_no)
-    try:
-        services.order_complete(merchant=request.merchant, order=order, actor=actor_of(request))  # type: ignore[attr-defined]
-    except WeloopError as error:
-        return _failed(request, order, error)
-    return _done(request, order, gettext("Order completed."))
+    return _move(request, order_no, services.order_complete, gettext("Order completed."))
 
 
 @require_POST
 @staff_view("orders.manage")
 def order_cancel(request: HttpRequest, order_no: str) -> HttpResponse:
-    order = order_for(request, order_no)
-    try:
-        services.order_cancel(
-            merchant=request.merchant,  # type: ignore[attr-defined]
-            order=order,
-            actor=actor_of(request),
-            reason="cancelled in the console",
-        )
-    except WeloopError as error:
-        return _failed(request, order, error)
-    return _done(request, order, gettext("Order cancelled; its stock is back on sale."))
+    done = gettext("Order cancelled; its stock is back on sale.")
+    return _move(request, order_no, services.order_cancel, done, reason="cancelled in the console")
 
 
 @require_POST

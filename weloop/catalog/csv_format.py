@@ -231,13 +231,6 @@ def _stock(value: str) -> int:
     return int(value)
 
 
-def yuan_text(fen: int | None) -> str:
-    """``1230 -> "12.30"``: the price as a spreadsheet and yuan_to_fen read it."""
-    if fen is None:
-        return ""
-    return f"{fen // 100}.{fen % 100:02d}"
-
-
 def write_line(cells: list[str]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow(cells)

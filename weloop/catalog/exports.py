@@ -14,6 +14,7 @@ from weloop.catalog import csv_format
 from weloop.catalog.calculations import format_options_text
 from weloop.catalog.models import Sku
 from weloop.catalog.selectors import category_paths
+from weloop.core.money import yuan_text
 from weloop.tenants.models import Merchant
 
 StockLevels = Callable[[list[str]], dict[str, dict[str, int]]]
@@ -57,8 +58,8 @@ def _cells(sku: Sku, paths: dict[int, str], stock: dict[str, int], locations: li
         escape(product.description),
         sku.code,
         escape(format_options_text(product.option_names, sku.options)),
-        csv_format.yuan_text(sku.price_fen),
-        csv_format.yuan_text(sku.list_price_fen),
+        yuan_text(sku.price_fen),
+        yuan_text(sku.list_price_fen),
         "" if sku.weight_g is None else str(sku.weight_g),
         "yes" if sku.is_active else "no",
         *(str(stock[name]) if name in stock else "" for name in locations),

@@ -51,6 +51,15 @@ def format_fen(fen: Fen) -> str:
     return f"{sign}¥{whole:,}.{cents:02d}"
 
 
+def yuan_text(fen: Fen | None) -> str:
+    """Fen as typed in a yuan box or a spreadsheet: ``1230 -> "12.30"``; None -> ``""``."""
+    if fen is None:
+        return ""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole}.{cents:02d}"
+
+
 def round_half_up(numerator: int, denominator: int) -> int:
     """Divide two ints and round half away from zero, exactly (no floats)."""
     if denominator <= 0:

@@ -33,11 +33,6 @@ def fen_or_none(text: str, *, field: str) -> int | None:
         raise
 
 
-def yuan_text(fen: int | None) -> str:
-    """Fen shown in a yuan input box: 1230 -> "12.30"."""
-    return "" if fen is None else f"{fen // 100}.{fen % 100:02d}"
-
-
 class ProductFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     category_id = forms.ChoiceField(label=_("Category"), required=False)

@@ -35,6 +35,7 @@ from weloop.bookings.models import Booking, Reservation, Service
 from weloop.catalog.selectors import product_get, sku_get
 from weloop.core import clock
 from weloop.core.errors import NotFound, WeloopError
+from weloop.core.money import yuan_text
 from weloop.members.models import Member
 from weloop.orders.models import Order
 from weloop.storefront import identity
@@ -344,17 +345,11 @@ def booking_cancel(request: HttpRequest, booking_id: str) -> HttpResponse:
         messages.error(request, _message(error))
         return redirect(detail)
     if done.refund_fen:
-        messages.success(
-            request,
-            gettext("Cancelled. ¥%(refund)s goes back to where you paid from.") % {"refund": _yuan(done.refund_fen)},
-        )
+        refunded = gettext("Cancelled. ¥%(refund)s goes back to where you paid from.")
+        messages.success(request, refunded % {"refund": yuan_text(done.refund_fen)})
     else:
         messages.success(request, gettext("Cancelled."))
     return redirect(detail)
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen / 100:.2f}"
 
 
 @never_cache

@@ -18,6 +18,7 @@ from weloop.catalog.selectors import sku_offer_at
 from weloop.core import clock
 from weloop.core.errors import NotFound
 from weloop.core.models import StateTransition
+from weloop.core.money import yuan_text
 from weloop.core.state import history_of
 from weloop.members.models import Member
 from weloop.orders.calculations import line_total, order_totals, shipping_fee
@@ -233,8 +234,7 @@ class OrderPage:
     @property
     def refundable_yuan(self) -> str:
         """What is left to refund, as the after-sales form's default amount (``12.30``)."""
-        whole, cents = divmod(self.order.refundable_fen, 100)
-        return f"{whole}.{cents:02d}"
+        return yuan_text(self.order.refundable_fen)
 
 
 def _history(order: Order) -> list[HistoryRow]:

@@ -25,7 +25,7 @@ from weloop.bookings import selectors, services
 from weloop.bookings.enums import BookingStatus, LeadStatus, PaymentMode, ReservationStatus, ResourceKind
 from weloop.bookings.models import Booking, Lead, Resource, Service
 from weloop.core.errors import WeloopError
-from weloop.core.money import yuan_to_fen
+from weloop.core.money import yuan_text, yuan_to_fen
 from weloop.dashboard.web import actor_of, attach_error, error_context, render_page
 from weloop.stores.models import Store
 from weloop.stores.selectors import store_list
@@ -49,7 +49,7 @@ def _booking(request: HttpRequest, booking_id: str) -> Booking:
     return booking
 
 
-def _yuan(value: str, field: str) -> int:
+def _yuan(value: str) -> int:
     return yuan_to_fen(value or "0")
 
 
@@ -83,12 +83,12 @@ def _service_input(form: ServiceForm) -> services.ServiceInput:
         name=d["name"],
         description=d["description"],
         duration_minutes=d["duration_minutes"],
-        price_fen=_yuan(d["price"], "price"),
+        price_fen=_yuan(d["price"]),
         payment_mode=d["payment_mode"],
-        deposit_fen=_yuan(d["deposit"], "deposit"),
+        deposit_fen=_yuan(d["deposit"]),
         resource_kind=d["resource_kind"],
         free_cancel_hours=d["free_cancel_hours"],
-        late_cancel_fee_fen=_yuan(d["late_cancel_fee"], "late_cancel_fee"),
+        late_cancel_fee_fen=_yuan(d["late_cancel_fee"]),
         is_consultation=d["is_consultation"],
         is_active=d["is_active"],
     )
@@ -111,12 +111,12 @@ def _service_form_page(request: HttpRequest, service: Service | None) -> HttpRes
             "name": service.name,
             "description": service.description,
             "duration_minutes": service.duration_minutes,
-            "price": f"{service.price_fen / 100:.2f}",
+            "price": yuan_text(service.price_fen),
             "payment_mode": service.payment_mode,
-            "deposit": f"{service.deposit_fen / 100:.2f}",
+            "deposit": yuan_text(service.deposit_fen),
             "resource_kind": service.resource_kind,
             "free_cancel_hours": service.free_cancel_hours,
-            "late_cancel_fee": f"{service.late_cancel_fee_fen / 100:.2f}",
+            "late_cancel_fee": yuan_text(service.late_cancel_fee_fen),
             "is_consultation": service.is_consultation,
             "is_active": service.is_active,
             "stores": [s.public_id for s in stores if s.pk in ids],

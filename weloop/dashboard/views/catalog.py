@@ -25,6 +25,7 @@ from weloop.catalog.selectors import ProductDetail
 from weloop.catalog.state import PRODUCT
 from weloop.core import clock
 from weloop.core.errors import WeloopError
+from weloop.core.money import yuan_text
 from weloop.dashboard.catalog_forms import (
     CategoryForm,
     ImportForm,
@@ -33,7 +34,6 @@ from weloop.dashboard.catalog_forms import (
     SkuForm,
     StorePriceForm,
     fen_or_none,
-    yuan_text,
 )
 from weloop.dashboard.web import actor_of, attach_error, error_context, render_page, render_partial
 from weloop.inventory.selectors import location_list, location_names, sku_stock_by_location

@@ -19,8 +19,7 @@ from django.views.decorators.http import require_POST
 
 from weloop.core import clock
 from weloop.core.errors import WeloopError
-from weloop.core.money import yuan_to_fen
-from weloop.dashboard.catalog_forms import yuan_text
+from weloop.core.money import yuan_text, yuan_to_fen
 from weloop.dashboard.web import actor_of, attach_error, error_context, render_page
 from weloop.orders import deals
 from weloop.stores.models import Store

@@ -25,7 +25,8 @@ from django.views.decorators.http import require_POST
 from weloop.catalog.selectors import product_list, sku_sellable_list
 from weloop.core import clock
 from weloop.core.errors import NotFound, WeloopError
-from weloop.dashboard.catalog_forms import fen_or_none, yuan_text
+from weloop.core.money import yuan_text
+from weloop.dashboard.catalog_forms import fen_or_none
 from weloop.dashboard.order_forms import (
     AfterSalesFilterForm,
     DecisionForm,

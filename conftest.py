@@ -108,6 +108,14 @@ def owner_client(staff_client, merchant):
 
 
 @pytest.fixture
+def english(client):
+    """The test client asks for English pages: for tests that read the English source strings (the UI is
+    Chinese by default)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
 def api_client(client, new_merchant):
     """A test client that sends the merchant's API key on every request."""
     client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {new_merchant.api_key}"

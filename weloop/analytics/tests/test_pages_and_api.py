@@ -13,12 +13,8 @@ from weloop.analytics.models import AttributionEntry
 from weloop.core import clock
 from weloop.stores.services import store_assign_staff
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # these tests read the English source strings
+# these tests read the English source strings
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

@@ -14,12 +14,8 @@ from weloop.orders.tests.fixtures import *  # noqa: F403
 from weloop.payments.models import PaySettings
 from weloop.stores.services import store_assign_staff
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # these tests read the English source strings
+# these tests read the English source strings
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def url(name, **kwargs):

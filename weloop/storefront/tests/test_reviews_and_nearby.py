@@ -12,12 +12,8 @@ from weloop.reviews import services as reviews
 from weloop.reviews.models import Review
 from weloop.storefront.identity import member_key
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # these tests read the English source strings
+# these tests read the English source strings
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -120,6 +120,8 @@ INSTALLED_APPS = [
     "weloop.referrals",
     "weloop.presales",
     "weloop.engagement",
+    "weloop.tagging",
+    "weloop.segments",
     "weloop.marketing",
     "weloop.gateway",
     "weloop.api",

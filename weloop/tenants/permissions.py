@@ -66,6 +66,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "payments.manage": _MANAGERS,  # WeChat Pay settings, the ledger, reconciliation
     # Store and guide performance (the attribution ledger): a store manager sees their stores only.
     "analytics.view": _MANAGERS | {StaffRole.STORE_MANAGER},
+    # Referrals: commission rates, the ledger and payout statements are money going out: managers.
+    "referrals.manage": _MANAGERS,
 }
 
 # Permissions that a store assignment narrows to the assigned stores.

@@ -6,4 +6,3 @@ class ReferralsConfig(AppConfig):
     label = "referrals"
     verbose_name = "Referrals"
     default_auto_field = "django.db.models.BigAutoField"
-

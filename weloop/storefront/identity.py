@@ -34,6 +34,7 @@ from weloop.members.errors import InvalidMemberProfile, WechatNotConnected
 from weloop.members.models import Member
 from weloop.members.selectors import member_get
 from weloop.members.services import member_record_oauth
+from weloop.storefront.referral_capture import apply_pending_referral
 from weloop.tenants.models import Merchant, WechatAccount
 from weloop.tenants.selectors import wechat_account_of
 from weloop.wechat.errors import WeChatApiError, WeChatUnavailable
@@ -124,6 +125,7 @@ def bind_member(request: HttpRequest, member: Member, *, scope: str) -> None:
         request.session[_scope_key(merchant)] = scope
     request.session[member_key(merchant)] = member.public_id
     request.member = member  # type: ignore[attr-defined]
+    apply_pending_referral(request, member)  # a shared link opened before signing in
 
 
 def forget_member(request: HttpRequest) -> None:

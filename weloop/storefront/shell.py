@@ -22,6 +22,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from weloop.storefront.identity import current_member
+from weloop.storefront.referral_capture import remember_referral
 from weloop.storefront.shop_presenters import cart_units
 from weloop.tenants.selectors import merchant_for_slug
 
@@ -34,6 +35,8 @@ def consumer_view(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, merchant_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
         request.merchant = merchant_for_slug(merchant_slug)  # type: ignore[attr-defined]
+        if "ref" in request.GET:  # a shared referral link: bind now, or when the visitor signs in
+            remember_referral(request, current_member(request))
         return view(request, *args, **kwargs)
 
     return wrapper

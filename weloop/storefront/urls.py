@@ -9,6 +9,7 @@ from weloop.storefront import (
     member_views,
     notification_views,
     product_views,
+    referral_views,
     review_views,
     service_views,
     shop_views,
@@ -30,6 +31,8 @@ urlpatterns = [
     path("oauth/callback", member_views.oauth_callback, name="oauth_callback"),
     path("me/", member_views.me, name="me"),
     path("me/notifications/", notification_views.my_notifications, name="my_notifications"),
+    path("me/invite/", referral_views.invite, name="referral_invite"),
+    path("me/referrals/", referral_views.my_referrals, name="my_referrals"),
     path("jssdk-config", member_views.jssdk_config, name="jssdk_config"),
     # service requests: the member's tickets and their updates
     path("requests/", service_views.my_requests, name="my_requests"),

@@ -1,0 +1,54 @@
+"""Shared links carry ``?ref=<referral code>``: remember it in the session, bind once the member is known.
+
+``consumer_view`` (shell.py) calls ``remember_referral`` on any H5 page opened with ``?ref=``; sign-in
+(``identity.bind_member``) calls ``apply_pending_referral``. A refused referral (unknown code, the
+visitor's own link, a loop, a blocked referrer, already referred) is ignored on the page: it is
+logged and counted per reason (the console's referral settings show the counts).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import HttpRequest
+
+from weloop.core.errors import WeloopError
+from weloop.referrals.enums import BindingSource
+from weloop.referrals.services import binding_create, referral_refusal_record
+
+logger = logging.getLogger(__name__)
+
+MAX_CODE_LENGTH = 16
+
+
+def _key(merchant: Any) -> str:
+    return f"weloop_ref:{merchant.pk}"
+
+
+def remember_referral(request: HttpRequest, member: Any) -> None:
+    """Keep the link's referral code for this merchant; bind now when the visitor is a member."""
+    merchant = request.merchant  # type: ignore[attr-defined]
+    code = str(request.GET.get("ref", "")).strip()[:MAX_CODE_LENGTH]
+    if not code:
+        return
+    via = str(request.GET.get("via", ""))
+    request.session[_key(merchant)] = {
+        "code": code,
+        "via": via if via in BindingSource.values else BindingSource.LINK,
+    }
+    if member is not None:
+        apply_pending_referral(request, member)
+
+
+def apply_pending_referral(request: HttpRequest, member: Any) -> None:
+    """Bind ``member`` to the referral code remembered in the session, if any (then forget it)."""
+    merchant = request.merchant  # type: ignore[attr-defined]
+    pending = request.session.pop(_key(merchant), None)
+    if not isinstance(pending, dict) or not pending.get("code"):
+        return
+    try:
+        binding_create(merchant=merchant, member=member, code=str(pending["code"]), source=str(pending.get("via")))
+    except WeloopError as refused:
+        logger.info("referral %s refused for %s: %s", pending.get("code"), member.public_id, refused.code)
+        referral_refusal_record(merchant=merchant, code=refused.code)

@@ -41,6 +41,7 @@ from weloop.api.routers import (
     notifications,
     orders,
     qrcodes,
+    referrals,
     reviews,
     service_desk,
     stores,
@@ -73,6 +74,7 @@ ROUTERS: list[tuple[str, Router]] = [
     ("/notifications", notifications.router),
     ("/attribution", analytics.attribution_router),
     ("/performance", analytics.performance_router),
+    ("/referrals", referrals.router),
 ]
 
 

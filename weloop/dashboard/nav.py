@@ -54,6 +54,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("pay", "dashboard:pay_settings", _("WeChat Pay"), "payments.manage"),
     NavItem("payment", "dashboard:payment_ledger", _("Payment ledger"), "payments.manage"),
     NavItem("performance", "dashboard:performance_stores", _("Performance"), "analytics.view"),
+    # members marketing
+    NavItem("referral", "dashboard:referral_referrers", _("Referrals"), "referrals.manage"),
 )
 
 

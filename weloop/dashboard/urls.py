@@ -16,6 +16,7 @@ from weloop.dashboard.views import (
     payments,
     performance,
     qrcodes,
+    referrals,
     reviews,
     service_account,
     service_desk,
@@ -194,6 +195,18 @@ urlpatterns = [
     path("deals/settlement/", deals.settlement, name="voucher_settlement"),
     path("deals/<str:deal_id>/", deals.deal_detail, name="deal_detail"),
     path("deals/<str:deal_id>/status/", deals.deal_set_status, name="deal_set_status"),
+    # referrals: settings, referrers' leaderboard, the commission ledger, payout statements
+    path("referrals/", referrals.referral_referrers, name="referral_referrers"),
+    path("referrals/settings/", referrals.referral_settings, name="referral_settings"),
+    path("referrals/settings/rate/", referrals.referral_settings_rate, name="referral_settings_rate"),
+    path("referrals/referrers/<str:referrer_id>/act/", referrals.referral_referrer_act, name="referral_referrer_act"),
+    path("referrals/ledger/", referrals.referral_ledger, name="referral_ledger"),
+    path("referrals/statements/", referrals.referral_statements, name="referral_statements"),
+    path("referrals/statements/create/", referrals.referral_statements_create, name="referral_statements_create"),
+    path("referrals/statements/<str:statement_id>/", referrals.referral_statement, name="referral_statement"),
+    path(
+        "referrals/statements/<str:statement_id>/act/", referrals.referral_statement_act, name="referral_statement_act"
+    ),
     # reviews: the list with each store's rating; reply, hide, show, report
     path("reviews/", reviews.review_list, name="review_list"),
     path("reviews/<str:review_id>/", reviews.review_detail, name="review_detail"),

@@ -23,6 +23,7 @@ from weloop.demo.seed_bookings import seed_bookings
 from weloop.demo.seed_deals import seed_deals
 from weloop.demo.seed_notifications import seed_notifications
 from weloop.demo.seed_orders import seed_order_states
+from weloop.demo.seed_referrals import seed_referrals
 from weloop.demo.service_desk_seed import seed_service_desk
 from weloop.inventory import services as inventory
 from weloop.inventory.calculations import sku_subject
@@ -484,6 +485,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("flash sales", seed_flash_sales),
     ("bookings", seed_bookings),
     ("notifications", seed_notifications),
+    ("referrals", seed_referrals),
     ("attribution", seed_attribution),
 ]
 

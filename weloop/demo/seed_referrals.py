@@ -1,7 +1,7 @@
 """Demo step "referrals": two levels of friends, commission in every status and a payout statement.
 
 The second demo follower was referred by the first, the third by the second. Ten days ago the third
-bought at the flagship (pickup, completed at the counter): its commission (level 1 to the second
+bought at the last demo store (pickup, completed at the counter): its commission (level 1 to the second
 follower, level 2 to the first) has left the refund window and is on statements, the first one
 already paid in cash. A newer order of the third follower is still frozen. All through the services.
 """
@@ -24,24 +24,23 @@ if TYPE_CHECKING:
     from weloop.demo.seed import DemoContext
 
 
-def _pickup_bought(ctx: DemoContext, buyer: Member, clerk: StaffMember, *, complete: bool) -> Order:
+def _pickup_bought(
+    ctx: DemoContext, buyer: Member, clerk: StaffMember, codes: tuple[str, ...], *, complete: bool
+) -> Order:
     merchant = ctx.merchant
     sku = {s.code: s for s in Sku.objects.for_merchant(merchant)}
     order = orders.order_valet_create(
         merchant=merchant,
         staff=clerk,
         member_openid=buyer.openid,
-        lines=[
-            orders.LineInput(sku["BR-CROISSANT"].public_id, 2),
-            orders.LineInput(sku["CF-LATTE-M-HOT"].public_id, 1),
-        ],
-        fulfilment=orders.Fulfilment(type="pickup", store=ctx.stores[0]),
+        lines=[orders.LineInput(sku[code].public_id, 1) for code in codes],
+        fulfilment=orders.Fulfilment(type="pickup", store=ctx.stores[-1]),
     )
     orders.order_pay_at_counter(merchant=merchant, order=order, method="offline_cash", staff=clerk)
     order = Order.objects.for_merchant(merchant).get(pk=order.pk)
     if complete:
         order, code = orders.order_mark_ready_for_pickup(merchant=merchant, order=order, actor="demo")
-        orders.pickup_verify(merchant=merchant, store=ctx.stores[0], code=code, staff=clerk)
+        orders.pickup_verify(merchant=merchant, store=ctx.stores[-1], code=code, staff=clerk)
     # What the outbox handlers do, now rather than from the queue (they are idempotent).
     referrals.commissions_accrue(merchant=merchant, order_no=order.order_no)
     referrals.commissions_schedule_unfreeze(merchant=merchant, order_no=order.order_no)
@@ -69,7 +68,7 @@ def seed_referrals(ctx: DemoContext) -> None:
             source="poster",
         )
     with clock.travel(-timedelta(days=10)):
-        _pickup_bought(ctx, third, clerk, complete=True)
+        _pickup_bought(ctx, third, clerk, ("BR-CROISSANT", "CF-LATTE-M-HOT"), complete=True)
     referrals.referrer_for_member(merchant=merchant, member=third)  # the third has shared too
     referrals.commissions_unfreeze_due()
     statements = referrals.statements_create_all(merchant=merchant, actor="demo")
@@ -79,4 +78,4 @@ def seed_referrals(ctx: DemoContext) -> None:
             referrals.statement_mark_paid(
                 merchant=merchant, statement=statement, method="cash", note="门店现金", actor="demo"
             )
-    _pickup_bought(ctx, third, clerk, complete=False)  # this one is still frozen
+    _pickup_bought(ctx, third, clerk, ("CF-LATTE-M-HOT",), complete=False)  # this one is still frozen

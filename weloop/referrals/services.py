@@ -379,8 +379,9 @@ def commissions_accrue(*, merchant: Merchant, order_no: str) -> list[CommissionE
     for level, referrer in enumerate(chain, start=1):
         if referrer.status != ReferrerStatus.ACTIVE:
             continue
-        basis = [{"line": line, "paid_fen": net, "bps": rates[product][level - 1]} for line, product, net in goods]
-        amount = calculations.commission_fen((part["paid_fen"], part["bps"]) for part in basis)
+        parts = [(line, net, rates[product][level - 1]) for line, product, net in goods]
+        amount = calculations.commission_fen((net, bps) for _line, net, bps in parts)
+        basis = [{"line": line, "paid_fen": net, "bps": bps} for line, net, bps in parts]
         if amount <= 0:
             continue
         entry, created = _insert_entry(
@@ -393,7 +394,7 @@ def commissions_accrue(*, merchant: Merchant, order_no: str) -> list[CommissionE
             amount_fen=amount,
             status=EntryStatus.FROZEN,
             buyer=order.member,
-            base_fen=sum(part["paid_fen"] for part in basis),
+            base_fen=sum(net for _line, net, _bps in parts),
             rate_bps=settings.level1_bps if level == 1 else settings.level2_bps,
             basis=basis,
             unfreeze_at=unfreeze_at,

@@ -15,7 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -193,7 +193,8 @@ def referral_statements(request: HttpRequest) -> HttpResponse:
 @staff_view("referrals.manage")
 def referral_statements_create(request: HttpRequest) -> HttpResponse:
     made = services.statements_create_all(merchant=request.merchant, actor=actor_of(request))  # type: ignore[attr-defined]
-    messages.success(request, gettext("%(count)d statement(s) created.") % {"count": len(made)})
+    text = ngettext("%(count)d statement created.", "%(count)d statements created.", len(made))
+    messages.success(request, text % {"count": len(made)})
     return redirect("dashboard:referral_statements")
 
 

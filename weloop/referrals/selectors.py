@@ -43,6 +43,11 @@ def referrer_of_member(*, merchant: Merchant, member: Any) -> Referrer | None:
     return Referrer.objects.for_merchant(merchant).filter(member=member).first()
 
 
+def referrers_list(*, merchant: Merchant) -> QuerySet[Referrer]:
+    """Members who have a share code, newest first."""
+    return Referrer.objects.for_merchant(merchant).select_related("member")
+
+
 def referrer_get(*, merchant: Merchant, public_id: str) -> Referrer:
     return get_or_not_found(
         Referrer.objects.for_merchant(merchant).select_related("member"), what="referrer", public_id=public_id

@@ -470,7 +470,7 @@ def commissions_reverse(*, merchant: Merchant, order_no: str, out_refund_no: str
         )
         if created:
             written.append(entry)
-            referrer = Referrer.objects.select_related("member").get(pk=accrual.referrer_id)
+            referrer = Referrer.objects.for_merchant(merchant).select_related("member").get(pk=accrual.referrer_id)
             publish(merchant=merchant, name="referrals.commission_reversed", payload=_entry_payload(entry, referrer))
     if order.status == OrderStatus.REFUNDED:
         commissions_schedule_unfreeze(merchant=merchant, order_no=order_no, settings=settings)

@@ -80,7 +80,7 @@ def create_binding(request: HttpRequest, payload: BindingIn) -> ReferralBinding:
 @router.get("/referrers", response=ReferrerPage, summary="List referrers")
 def list_referrers(request: HttpRequest, page: Query[PageIn]) -> dict:
     """Members who have a share code, newest first."""
-    return paginate(Referrer.objects.for_merchant(merchant_of(request)).select_related("member"), page)
+    return paginate(selectors.referrers_list(merchant=merchant_of(request)), page)
 
 
 @router.get("/referrers/{referrer_id}", response=ReferrerDetailOut, summary="Get a referrer and their balances")

@@ -47,13 +47,16 @@ _CREDITING = (
 def source_of(*, qr_scene: str, table_code: str = "", referrer: str = "") -> tuple[str, str]:
     """(source kind, source) of a sale: a deal, an in-store table or shelf QR, a QR scene, a referrer.
 
-    Scenes are what the orders app writes: ``deal:<deal id>``, ``table:<code>``, or a QR code's
-    ``scene_str``. A table code without a scene (a table typed in) still counts as the table.
+    Scenes are what the orders app writes: ``deal:<deal id>``, ``table:<code>``, ``ref:<referral code>``
+    (a referred member's H5 order), or a QR code's ``scene_str``. A table code without a scene (a table
+    typed in) still counts as the table.
     """
     if qr_scene.startswith("deal:"):
         return SourceKind.DEAL, qr_scene[len("deal:") :][:64]
     if qr_scene.startswith("table:"):
         return SourceKind.TABLE, qr_scene[len("table:") :][:64]
+    if qr_scene.startswith("ref:"):  # a referred member's order (storefront checkout, referrals)
+        return SourceKind.REFERRER, qr_scene[len("ref:") :][:64]
     if table_code:
         return SourceKind.TABLE, table_code[:64]
     if qr_scene:
@@ -119,6 +122,7 @@ def _order_credit(merchant: Merchant, order: Order) -> AttributionEntry | None:
         qr_scene=order.qr_scene,
         table_code=order.table_code,
         deal_id=source if kind == SourceKind.DEAL else "",
+        referrer=source if kind == SourceKind.REFERRER else "",
         channel=order.channel,
         occurred_at=order.paid_at,
     )

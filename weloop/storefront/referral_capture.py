@@ -15,6 +15,7 @@ from django.http import HttpRequest
 
 from weloop.core.errors import WeloopError
 from weloop.referrals.enums import BindingSource
+from weloop.referrals.selectors import active_binding
 from weloop.referrals.services import binding_create, referral_refusal_record
 
 logger = logging.getLogger(__name__)
@@ -52,3 +53,13 @@ def apply_pending_referral(request: HttpRequest, member: Any) -> None:
     except WeloopError as refused:
         logger.info("referral %s refused for %s: %s", pending.get("code"), member.public_id, refused.code)
         referral_refusal_record(merchant=merchant, code=refused.code)
+
+
+def referral_scene(merchant: Any, member: Any) -> str:
+    """The order's scene for a member bound to a referrer (``ref:<code>``), else "".
+
+    Checkout records it on the order (like ``table:<code>``), so the attribution ledger credits the
+    sale to the referrer; the commission itself follows the binding in force at payment.
+    """
+    binding = active_binding(merchant=merchant, member=member)
+    return f"ref:{binding.referrer.code}" if binding is not None else ""

@@ -39,6 +39,7 @@ from weloop.payments import services as payments
 from weloop.payments.enums import PaymentMethod, PaymentStatus
 from weloop.storefront import identity
 from weloop.storefront.product_presenters import product_page
+from weloop.storefront.referral_capture import referral_scene
 from weloop.storefront.shell import consumer_view, render_page
 from weloop.storefront.shop_presenters import (
     ORDER_TABS,
@@ -273,7 +274,11 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 address=address if kind == FulfilmentType.DELIVERY else None,
                 table_code=table,
             ),
-            attribution=Attribution(source_store=store, qr_scene=f"table:{table}" if table else "", channel=CHANNEL),
+            attribution=Attribution(
+                source_store=store,
+                qr_scene=f"table:{table}" if table else referral_scene(request.merchant, request.member),  # type: ignore[attr-defined]
+                channel=CHANNEL,
+            ),
             actor=_actor(request.member),  # type: ignore[attr-defined]
             idempotency_key=f"h5:{token}",
             note=str(form.get("note", "")).strip(),

@@ -74,3 +74,25 @@ def test_a_visitor_is_bound_when_signing_in_later(simulated_wechat, new_merchant
     assert browser.get(callback, allow_redirects=False).status_code == 302
     carol = Member.objects.for_merchant(merchant).get(nickname="Carol")
     assert ReferralBinding.objects.get(member=carol).referrer.member == referrer
+
+
+def test_a_referred_members_h5_order_is_attributed_to_the_referrer(client, merchant, make_member, sku, stock, pay):
+    from weloop.analytics.models import AttributionEntry
+    from weloop.orders import services as orders
+    from weloop.orders.models import Order
+    from weloop.referrals.tests.fixtures import settle
+
+    referrer, friend = make_member(), make_member()
+    code = services.referrer_for_member(merchant=merchant, member=referrer).code
+    services.binding_create(merchant=merchant, member=friend, code=code)
+    stock(sku, 10)
+    orders.cart_add(merchant=merchant, member=friend, sku_id=sku.public_id, quantity=2)
+    sign_in(client, merchant, friend)
+    form = {"token": "t1", "type": "delivery", "name": "Li", "phone": "13800000000", "city": "SZ", "detail": "1 Rd"}
+    assert client.post("/m/bakery/checkout", form).status_code == 302
+    order = Order.objects.get(member=friend)
+    assert (order.qr_scene, order.channel) == (f"ref:{code}", "h5")
+    pay(order)
+    settle()
+    entry = AttributionEntry.objects.get(reference=order.order_no)
+    assert (entry.source_kind, entry.referrer) == ("referrer", code)

@@ -79,6 +79,9 @@ class Referrer(TenantModel):
     code = models.CharField(_("referral code"), max_length=16)
     status = models.CharField(max_length=16, choices=ReferrerStatus.choices, default=ReferrerStatus.ACTIVE)
     blocked_reason = models.CharField(max_length=200, blank=True, default="")
+    # The referrer's temporary WeChat parametric QR (channel ``ref:<code>``): following the service
+    # account through it binds the new follower. Renewed when it nears its expiry.
+    wechat_qr = models.ForeignKey("members.QrCode", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:

@@ -24,10 +24,13 @@ from django.db.models import F, Sum
 
 from weloop.core import clock
 from weloop.core.db import get_or_not_found
+from weloop.core.errors import WeloopError
 from weloop.core.events import publish
 from weloop.core.ids import new_public_id
 from weloop.core.money import split_proportionally
-from weloop.members.models import Member
+from weloop.members.enums import QrCodeKind
+from weloop.members.models import Member, QrCode
+from weloop.members.services import qr_code_create
 from weloop.orders.enums import OrderStatus
 from weloop.orders.models import Order
 from weloop.referrals import calculations
@@ -172,6 +175,34 @@ def referrer_unblock(*, merchant: Merchant, referrer: Referrer, actor: str = "")
     return referrer
 
 
+WECHAT_QR_SECONDS = 30 * 24 * 3600  # WeChat's longest temporary code (permanent ones are capped at 100,000)
+WECHAT_QR_RENEW_BEFORE = timedelta(days=3)
+REFERRAL_CHANNEL_PREFIX = "ref:"
+
+
+def referrer_wechat_qr(*, merchant: Merchant, referrer: Referrer, api: Any = None) -> QrCode:
+    """The referrer's temporary parametric QR of the service account (channel ``ref:<code>``).
+
+    Made at WeChat on first use and again when the current one has less than three days left; a
+    follow through it binds the follower (``handlers.bind_on_follow``). Call outside a transaction:
+    raises what ``members.services.qr_code_create`` raises (``WechatNotConnected``, ``WeChatApiError``…).
+    """
+    current = referrer.wechat_qr_id and QrCode.objects.for_merchant(merchant).filter(pk=referrer.wechat_qr_id).first()
+    if current and current.expire_at and current.expire_at - clock.now() > WECHAT_QR_RENEW_BEFORE:
+        return current
+    qr = qr_code_create(
+        merchant=merchant,
+        kind=QrCodeKind.CHANNEL,
+        channel=f"{REFERRAL_CHANNEL_PREFIX}{referrer.code}",
+        permanent=False,
+        expire_seconds=WECHAT_QR_SECONDS,
+        api=api,
+    )
+    Referrer.objects.for_merchant(merchant).filter(pk=referrer.pk).update(wechat_qr=qr)
+    referrer.wechat_qr = qr
+    return qr
+
+
 # --- bindings -----------------------------------------------------------------------------------
 
 
@@ -264,6 +295,18 @@ def binding_create(
         if winner is not None and winner.referrer_id == referrer.pk:
             return winner
         raise AlreadyBound(extra={"code": normal}) from None
+
+
+def binding_create_quietly(
+    *, merchant: Merchant, member: Member, code: str, source: str = BindingSource.LINK
+) -> ReferralBinding | None:
+    """``binding_create`` for links and scans: a refusal is logged and counted, not raised (None)."""
+    try:
+        return binding_create(merchant=merchant, member=member, code=code, source=source)
+    except WeloopError as refused:
+        logger.info("referral %s refused for %s: %s", code, member.public_id, refused.code)
+        referral_refusal_record(merchant=merchant, code=refused.code)
+        return None
 
 
 def referral_refusal_record(*, merchant: Merchant, code: str) -> None:

@@ -8,17 +8,13 @@ logged and counted per reason (the console's referral settings show the counts).
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.http import HttpRequest
 
-from weloop.core.errors import WeloopError
 from weloop.referrals.enums import BindingSource
 from weloop.referrals.selectors import active_binding
-from weloop.referrals.services import binding_create, referral_refusal_record
-
-logger = logging.getLogger(__name__)
+from weloop.referrals.services import binding_create_quietly
 
 MAX_CODE_LENGTH = 16
 
@@ -48,11 +44,7 @@ def apply_pending_referral(request: HttpRequest, member: Any) -> None:
     pending = request.session.pop(_key(merchant), None)
     if not isinstance(pending, dict) or not pending.get("code"):
         return
-    try:
-        binding_create(merchant=merchant, member=member, code=str(pending["code"]), source=str(pending.get("via")))
-    except WeloopError as refused:
-        logger.info("referral %s refused for %s: %s", pending.get("code"), member.public_id, refused.code)
-        referral_refusal_record(merchant=merchant, code=refused.code)
+    binding_create_quietly(merchant=merchant, member=member, code=str(pending["code"]), source=str(pending.get("via")))
 
 
 def referral_scene(merchant: Any, member: Any) -> str:

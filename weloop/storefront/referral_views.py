@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -11,10 +13,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from weloop.core import clock
+from weloop.core.errors import WeloopError
 from weloop.core.qr import qr_svg_inline
 from weloop.referrals import selectors, services
 from weloop.storefront import identity
 from weloop.storefront.shell import consumer_view, render_page
+from weloop.wechat.errors import WeChatApiError, WeChatUnavailable
+
+logger = logging.getLogger(__name__)
 
 
 def share_url(merchant_slug: str, code: str, *, via: str = "link") -> str:
@@ -22,6 +28,16 @@ def share_url(merchant_slug: str, code: str, *, via: str = "link") -> str:
     query = {"ref": code} if via == "link" else {"ref": code, "via": via}
     home = reverse("storefront:home", kwargs={"merchant_slug": merchant_slug})
     return f"{settings.PUBLIC_URL}{home}?{urlencode(query)}"
+
+
+def _wechat_qr(merchant: Any, referrer: Any) -> str:
+    """The referrer's follow-the-account QR as inline SVG, or "" when WeChat cannot make one now."""
+    try:
+        qr = services.referrer_wechat_qr(merchant=merchant, referrer=referrer)
+    except (WeloopError, WeChatApiError, WeChatUnavailable) as error:
+        logger.info("no WeChat referral QR for %s: %s", referrer.code, error)
+        return ""
+    return qr_svg_inline(qr.url) if qr.url else ""
 
 
 @never_cache
@@ -35,6 +51,7 @@ def invite(request: HttpRequest) -> HttpResponse:
     if programme.enabled:
         referrer = services.referrer_for_member(merchant=merchant, member=member)
         poster_url = share_url(merchant.slug, referrer.code, via="poster")
+        context["wechat_qr"] = _wechat_qr(merchant, referrer)
         context.update(
             referrer=referrer,
             link=share_url(merchant.slug, referrer.code),

@@ -107,3 +107,35 @@ def test_referrer_code_is_stable(merchant, make_member):
     first = services.referrer_for_member(merchant=merchant, member=a)
     assert services.referrer_for_member(merchant=merchant, member=a).code == first.code
     assert len(first.code) == 8
+
+
+class LocalQrApi:
+    """WeChat's qrcode/create answered in-process: these tests are about the binding, not the protocol."""
+
+    def qrcode_create(self, scene, *, permanent, expire_seconds=None):
+        from weloop.wechat.client import QrCode as WechatQrCode
+
+        return WechatQrCode(ticket=f"t-{scene}", url=f"http://weixin.qq.com/q/{scene}", expire_seconds=expire_seconds)
+
+
+def test_following_through_a_referrers_wechat_qr_binds_the_follower(merchant, make_member):
+    from weloop.members.services import member_follow
+    from weloop.referrals.tests.fixtures import settle
+
+    referrer_member = make_member()
+    referrer = services.referrer_for_member(merchant=merchant, member=referrer_member)
+    qr = services.referrer_wechat_qr(merchant=merchant, referrer=referrer, api=LocalQrApi())
+    assert (qr.kind, qr.channel, qr.permanent) == ("channel", f"ref:{referrer.code}", False)
+    # the same code is shown again until it nears its expiry
+    assert services.referrer_wechat_qr(merchant=merchant, referrer=referrer, api=LocalQrApi()).pk == qr.pk
+    with clock.travel(timedelta(days=28)):
+        assert services.referrer_wechat_qr(merchant=merchant, referrer=referrer, api=LocalQrApi()).pk != qr.pk
+    # when a new visitor follows the account through it
+    follower = member_follow(merchant=merchant, openid="o-new-follower", scene=qr.scene_str)
+    settle()
+    binding = ReferralBinding.objects.get(member=follower)
+    assert binding.referrer == referrer and binding.source == "qr"
+    # the referrer following through their own code is refused quietly
+    member_follow(merchant=merchant, openid=referrer_member.openid, scene=qr.scene_str)
+    settle()
+    assert not ReferralBinding.objects.filter(member=referrer_member).exists()

@@ -32,3 +32,29 @@ class QrCodeKind(models.TextChoices):
     STORE = "store", _("Store")
     GUIDE = "guide", _("Shopping guide")
     CHANNEL = "channel", _("Channel")
+
+
+class Gender(models.TextChoices):
+    UNKNOWN = "unknown", _("Unknown")
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+
+
+class TagKind(models.TextChoices):
+    """Who puts a tag on members: staff by hand, rules automatically, or a care flag for the desk."""
+
+    MANUAL = "manual", _("Manual")
+    AUTO = "auto", _("Automatic")
+    CARE = "care", _("Care flag")
+
+
+class TagSource(models.TextChoices):
+    """Why a member carries a tag (kept on the member's tag, so it can be explained)."""
+
+    MANUAL = "manual", _("Staff")
+    RULE = "rule", _("Rule")
+    SURVEY = "survey", _("Survey")
+    EVENT = "event", _("Event")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    CAMPAIGN = "campaign", _("Campaign")

@@ -14,3 +14,18 @@ class InvalidMemberProfile(ValidationFailed):
 class WechatNotConnected(Conflict):
     code = "members.wechat_not_connected"
     message = "Connect a WeChat service account first."
+
+
+class InvalidTag(ValidationFailed):
+    code = "members.invalid_tag"
+    message = "The tag is not valid."
+
+
+class TagNameTaken(Conflict):
+    code = "members.tag_name_taken"
+    message = "A tag with this name already exists."
+
+
+class TagInUse(Conflict):
+    code = "members.tag_in_use"
+    message = "Members still carry this tag; remove it from them first or delete it anyway."

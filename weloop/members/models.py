@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from weloop.core import clock
 from weloop.core.ids import public_id_field
 from weloop.core.models import TenantModel
-from weloop.members.enums import MemberSource, QrCodeKind, TouchKind
+from weloop.members.enums import Gender, MemberSource, QrCodeKind, TagKind, TagSource, TouchKind
 
 
 class QrCode(TenantModel):
@@ -72,6 +72,10 @@ class Member(TenantModel):
         "tenants.StaffMember", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     first_channel = models.CharField(max_length=64, blank=True, default="")
+    # Attributes segments and rules read; the member fills them on the card page, staff in the console.
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
+    city = models.CharField(_("city"), max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
 
@@ -117,3 +121,70 @@ class MemberTouch(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind}@{self.at:%Y-%m-%d %H:%M}"
+
+
+class Tag(TenantModel):
+    """A label on members: put by staff, by a rule, or a care flag (接待注意) the service desk sees.
+
+    ``sync_to_wechat`` asks for the tag to be mirrored as a WeChat user tag (``wechat_tag_id`` once
+    created there); WeChat allows 100 tags per account and 20 per user, so syncing is opt-in.
+    """
+
+    public_id = public_id_field("tag_")
+    name = models.CharField(_("name"), max_length=30)
+    kind = models.CharField(_("kind"), max_length=8, choices=TagKind.choices, default=TagKind.MANUAL)
+    description = models.CharField(_("description"), max_length=200, blank=True, default="")
+    is_care_flag = models.BooleanField(_("care flag"), default=False)
+    care_note = models.CharField(_("note for the service desk"), max_length=200, blank=True, default="")
+    sync_to_wechat = models.BooleanField(_("sync to WeChat"), default=False)
+    wechat_tag_id = models.IntegerField(null=True, blank=True)
+    member_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "public_id"], name="tag_public_id_per_merchant"),
+            models.UniqueConstraint(fields=["merchant", "name"], name="tag_name_per_merchant"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberTag(TenantModel):
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="member_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="member_tags")
+    source = models.CharField(max_length=8, choices=TagSource.choices, default=TagSource.MANUAL)
+    source_ref = models.CharField(max_length=64, blank=True, default="")
+    added_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-added_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "member", "tag"], name="member_tag_once"),
+        ]
+        indexes = [models.Index(fields=["tag", "member"], name="member_tag_by_tag_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}:{self.tag_id}"
+
+
+class TagChange(TenantModel):
+    """Append-only log of tag additions and removals, written in the same transaction as the change.
+
+    Segment bitmaps are a snapshot plus the changes after it (by ``id``), so they stay exact
+    without rebuilding from ``MemberTag``. ``member_id`` is a plain integer: the log outlives members.
+    """
+
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+    member_id = models.BigIntegerField()
+    added = models.BooleanField()
+    at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["tag", "id"], name="tag_change_by_tag_idx")]
+
+    def __str__(self) -> str:
+        return f"{'+' if self.added else '-'}{self.tag_id}:{self.member_id}"

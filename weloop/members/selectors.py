@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from weloop.core.db import get_or_not_found
 from weloop.core.errors import NotFound
-from weloop.members.models import Member, MemberTouch, QrCode
+from weloop.members.models import Member, MemberTag, MemberTouch, QrCode, Tag
 from weloop.tenants.models import Merchant
 
 
@@ -89,3 +89,22 @@ def member_find(*, merchant: Merchant, text: str) -> Member:
     if found is None:
         raise NotFound("No such member.", extra={"what": "member", "field": "member"})
     return found
+
+
+def tag_list(*, merchant: Merchant, kind: str | None = None) -> QuerySet[Tag]:
+    tags = Tag.objects.for_merchant(merchant)
+    return tags.filter(kind=kind) if kind else tags
+
+
+def tag_get(*, merchant: Merchant, public_id: str) -> Tag:
+    return get_or_not_found(Tag.objects.for_merchant(merchant), what="tag", public_id=public_id)
+
+
+def member_tags(*, merchant: Merchant, member: Member) -> QuerySet[MemberTag]:
+    return MemberTag.objects.for_merchant(merchant).filter(member=member).select_related("tag").order_by("tag__name")
+
+
+def member_care_flags(*, merchant: Merchant, member: Member) -> list[Tag]:
+    """The care flags (接待注意) a member carries, for whoever serves them."""
+    flags = Tag.objects.for_merchant(merchant).filter(is_care_flag=True, member_tags__member=member)
+    return list(flags.order_by("name"))

@@ -545,3 +545,28 @@ def qr_code_create(
             expire_at=None if permanent or not expires_in else created_at + timedelta(seconds=int(expires_in)),
             created_at=created_at,
         )
+
+
+# --- tags (weloop/members/tags.py; re-exported so callers find every member write here) ----------
+
+from weloop.members.tags import (  # noqa: E402
+    member_attributes_update,
+    member_tag_add,
+    member_tag_remove,
+    member_tags_add_many,
+    tag_create,
+    tag_delete,
+    tag_get_or_create,
+    tag_update,
+)
+
+__all__ = [
+    "member_attributes_update",
+    "member_tag_add",
+    "member_tag_remove",
+    "member_tags_add_many",
+    "tag_create",
+    "tag_delete",
+    "tag_get_or_create",
+    "tag_update",
+]

@@ -50,6 +50,10 @@ def test_console_leaderboard_statement_and_mark_paid(owner_client, merchant, ear
     ledger = owner_client.get(f"/dashboard/referrals/ledger/?code={earned.code}&status=paid").content.decode()
     assert ledger.count('data-testid="ledger-row"') == 2  # the commission and the payout
     assert 'data-kind="payout"' in ledger and 'data-kind="accrue"' in ledger
+    listed = owner_client.get("/dashboard/referrals/statements/?status=paid").content.decode()
+    assert listed.count('data-testid="statement-row"') == 1
+    settings_page = owner_client.get("/dashboard/referrals/settings/")
+    assert settings_page.status_code == 200 and b'data-testid="referral-settings-form"' in settings_page.content
 
 
 def test_console_needs_the_permission(staff_client, merchant):

@@ -96,3 +96,12 @@ def test_a_referred_members_h5_order_is_attributed_to_the_referrer(client, merch
     settle()
     entry = AttributionEntry.objects.get(reference=order.order_no)
     assert (entry.source_kind, entry.referrer) == ("referrer", code)
+
+
+def test_my_referrals_shows_commission_entries(client, merchant, chain, buy, refund):
+    _grandpa, parent, buyer = chain
+    order = refund(buy(buyer), 700)
+    sign_in(client, merchant, parent)
+    body = client.get("/m/bakery/me/referrals/").content.decode()
+    assert order.order_no in body and 'data-kind="reverse"' in body
+    assert 'data-testid="referral-frozen">¥0.90' in body  # 1.25 accrued, 0.35 reversed, both frozen

@@ -6,4 +6,3 @@ class MarketingConfig(AppConfig):
     label = "marketing"
     verbose_name = "Marketing"
     default_auto_field = "django.db.models.BigAutoField"
-

@@ -334,6 +334,54 @@ def mass_sendall(*, account: SimAccount, payload: dict[str, Any]) -> SimMassSend
     return job
 
 
+def mass_send_openids(*, account: SimAccount, payload: dict[str, Any]) -> SimMassSend:
+    """message/mass/send to an openid list (2..10000 followers of the account); same monthly cap
+    and clientmsgid rule as sendall."""
+    msgtype = _check_mass_body(payload)
+    clientmsgid = payload.get("clientmsgid") or ""
+    if not isinstance(clientmsgid, str) or len(clientmsgid) > 64:
+        raise WechatApiError(errors.CLIENTMSGID_TOO_LONG)
+    touser = payload.get("touser")
+    if not isinstance(touser, list) or not all(isinstance(o, str) for o in touser):
+        raise WechatApiError(errors.DATA_FORMAT_ERROR)
+    if not 2 <= len(touser) <= 10000:
+        raise WechatApiError(errors.INVALID_OPENID_LIST_SIZE)
+    _refuse_reused_clientmsgid(account, clientmsgid)
+    users = {u.openid: u for u in SimUser.objects.filter(appid=account.appid, openid__in=set(touser))}
+    if len(users) != len(set(touser)):
+        raise WechatApiError(errors.INVALID_OPENID)
+    audience = [users[o] for o in dict.fromkeys(touser) if users[o].subscribed]
+    received = mass_received_this_month(audience)
+    cap = int(getattr(settings, "SIMULATOR_MASS_MONTHLY_CAP", MASS_MONTHLY_CAP))
+    recipients = [user for user in audience if received.get(user.id, 0) < cap]
+    try:
+        with transaction.atomic():
+            job = SimMassSend.objects.create(
+                appid=account.appid,
+                msg_id=identifiers.new_msgid(),
+                msg_data_id=identifiers.new_msgid() % 10**10 if msgtype == "mpnews" else None,
+                clientmsgid=clientmsgid,
+                is_to_all=False,
+                tag_id=None,
+                msgtype=msgtype,
+                body={k: v for k, v in payload.items() if k not in ("touser", "clientmsgid")},
+                total_count=len(touser),
+                filter_count=len(recipients),
+                sent_count=len(recipients),
+            )
+    except IntegrityError:
+        _refuse_reused_clientmsgid(account, clientmsgid)
+        raise
+    SimOutboundMessage.objects.bulk_create(
+        SimOutboundMessage(
+            appid=account.appid, user=user, kind=OutboundKind.MASS, msgtype=msgtype, body=job.body, mass_send=job
+        )
+        for user in recipients
+    )
+    _push_mass_finished(account, job)
+    return job
+
+
 def _refuse_reused_clientmsgid(account: SimAccount, clientmsgid: str) -> None:
     if not clientmsgid:
         return

@@ -28,6 +28,7 @@ _CGI = {
     "message/template/send": cgi.template_send,
     "message/subscribe/bizsend": cgi.subscribe_send,
     "message/mass/sendall": cgi.mass_sendall,
+    "message/mass/send": cgi.mass_send,
     "tags/create": cgi.tags_create,
     "tags/get": cgi.tags_get,
     "tags/update": cgi.tags_update,

@@ -366,6 +366,28 @@ class WeChatApi:
         msg_id = as_int(require(answer, "msg_id", "/cgi-bin/message/mass/sendall"), 0) or 0
         return MassSendResult(msg_id, as_int(answer.get("msg_data_id")), duplicate)
 
+    def mass_send_to_openids(
+        self, openids: Sequence[str], msgtype: str, body: Mapping[str, Any], clientmsgid: str
+    ) -> MassSendResult:
+        """message/mass/send to 2..10000 openids; ``clientmsgid`` makes it idempotent (a reused one
+        answers 45065 with the earlier job's msg_id, returned here as ``duplicate``)."""
+        if not 2 <= len(openids) <= 10000:
+            raise ValueError("mass/send takes 2 to 10000 openids")
+        payload = {
+            "touser": list(openids),
+            "msgtype": msgtype,
+            msgtype: dict(body),
+            "send_ignore_reprint": 0,
+            "clientmsgid": clientmsgid,
+        }
+        api = "/cgi-bin/message/mass/send"
+        answer = self._call("POST", api, body=payload, accept_errcodes=frozenset({CLIENT_MSG_ID_REUSED}))
+        duplicate = answer.get("errcode") == CLIENT_MSG_ID_REUSED
+        if duplicate and "msg_id" not in answer:
+            raise WeChatApiError(errcode=CLIENT_MSG_ID_REUSED, errmsg=str(answer.get("errmsg", "")), api=api)
+        msg_id = as_int(require(answer, "msg_id", api), 0) or 0
+        return MassSendResult(msg_id, as_int(answer.get("msg_data_id")), duplicate)
+
     # --- parametric QR codes (§3.8) -----------------------------------------------------------
 
     def qrcode_create(self, scene: int | str, *, permanent: bool, expire_seconds: int | None = None) -> QrCode:

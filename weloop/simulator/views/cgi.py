@@ -102,6 +102,15 @@ def mass_sendall(request: HttpRequest, account: SimAccount, payload: Payload) ->
     return response
 
 
+@wechat_api(method="POST")
+def mass_send(request: HttpRequest, account: SimAccount, payload: Payload) -> dict:
+    job = outbound.mass_send_openids(account=account, payload=payload)
+    response = {"errcode": 0, "errmsg": "send job submission success", "msg_id": job.msg_id}
+    if job.msg_data_id is not None:
+        response["msg_data_id"] = job.msg_data_id
+    return response
+
+
 # --- tags and users -------------------------------------------------------------------------------
 
 

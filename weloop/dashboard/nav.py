@@ -56,6 +56,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("performance", "dashboard:performance_stores", _("Performance"), "analytics.view"),
     # members marketing
     NavItem("referral", "dashboard:referral_referrers", _("Referrals"), "referrals.manage"),
+    NavItem("campaign", "dashboard:campaign_list", _("Campaigns"), "campaigns.manage"),
+    NavItem("segment", "dashboard:segment_list", _("Segments"), "segments.manage"),
 )
 
 

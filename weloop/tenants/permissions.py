@@ -68,6 +68,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "analytics.view": _MANAGERS | {StaffRole.STORE_MANAGER},
     # Referrals: commission rates, the ledger and payout statements are money going out: managers.
     "referrals.manage": _MANAGERS,
+    # Campaigns: who messages the whole membership, and its caps, is a manager's decision.
+    "campaigns.manage": _MANAGERS,
+    # Segments: who is in a campaign's audience is marketing work: managers.
+    "segments.manage": _MANAGERS,
 }
 
 # Permissions that a store assignment narrows to the assigned stores.

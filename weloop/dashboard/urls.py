@@ -18,6 +18,7 @@ from weloop.dashboard.views import (
     qrcodes,
     referrals,
     reviews,
+    segments,
     service_account,
     service_desk,
     staff,
@@ -265,4 +266,11 @@ urlpatterns = [
     path("payments/settings/simulated/", payments.pay_settings_simulated, name="pay_settings_simulated"),
     path("payments/ledger/", payments.payment_ledger, name="payment_ledger"),
     path("payments/reconciliation/", payments.payment_reconciliation, name="payment_reconciliation"),
+    # segments: saved member selections with a live count
+    path("segments/", segments.segment_list, name="segment_list"),
+    path("segments/new/", segments.segment_create, name="segment_create"),
+    path("segments/preview/", segments.segment_preview, name="segment_preview"),
+    path("segments/builder/", segments.segment_builder, name="segment_builder"),
+    path("segments/<str:segment_id>/", segments.segment_edit, name="segment_edit"),
+    path("segments/<str:segment_id>/delete/", segments.segment_delete, name="segment_delete"),
 ]

@@ -34,6 +34,7 @@ from weloop.api.openapi import DESCRIPTION, document_shared_behaviour
 from weloop.api.routers import (
     analytics,
     bookings,
+    campaigns,
     catalog,
     discovery,
     flashsales,
@@ -75,6 +76,7 @@ ROUTERS: list[tuple[str, Router]] = [
     ("/attribution", analytics.attribution_router),
     ("/performance", analytics.performance_router),
     ("/referrals", referrals.router),
+    ("/campaigns", campaigns.router),
 ]
 
 

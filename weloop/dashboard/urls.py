@@ -5,6 +5,7 @@ from django.urls import path
 from weloop.dashboard.views import (
     api_keys,
     bookings,
+    campaigns,
     catalog,
     deals,
     flash_sales,
@@ -208,6 +209,13 @@ urlpatterns = [
     path(
         "referrals/statements/<str:statement_id>/act/", referrals.referral_statement_act, name="referral_statement_act"
     ),
+    # campaigns: list, new (with reach preview), detail with progress and report, send, cancel, caps
+    path("campaigns/", campaigns.campaign_list, name="campaign_list"),
+    path("campaigns/new/", campaigns.campaign_create, name="campaign_create"),
+    path("campaigns/settings/", campaigns.campaign_settings, name="campaign_settings"),
+    path("campaigns/<str:campaign_id>/", campaigns.campaign_detail, name="campaign_detail"),
+    path("campaigns/<str:campaign_id>/send/", campaigns.campaign_send, name="campaign_send"),
+    path("campaigns/<str:campaign_id>/cancel/", campaigns.campaign_cancel, name="campaign_cancel"),
     # reviews: the list with each store's rating; reply, hide, show, report
     path("reviews/", reviews.review_list, name="review_list"),
     path("reviews/<str:review_id>/", reviews.review_detail, name="review_detail"),

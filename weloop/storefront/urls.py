@@ -4,6 +4,7 @@ from django.urls import path
 
 from weloop.storefront import (
     booking_views,
+    campaign_views,
     deal_views,
     flash_views,
     member_views,
@@ -31,6 +32,8 @@ urlpatterns = [
     path("oauth/callback", member_views.oauth_callback, name="oauth_callback"),
     path("me/", member_views.me, name="me"),
     path("me/notifications/", notification_views.my_notifications, name="my_notifications"),
+    path("me/marketing/", campaign_views.my_marketing, name="my_marketing"),
+    path("c/<str:token>", campaign_views.campaign_link, name="campaign_link"),
     path("me/invite/", referral_views.invite, name="referral_invite"),
     path("me/referrals/", referral_views.my_referrals, name="my_referrals"),
     path("jssdk-config", member_views.jssdk_config, name="jssdk_config"),

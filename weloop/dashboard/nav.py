@@ -57,7 +57,6 @@ NAV: tuple[NavItem, ...] = (
     # members marketing
     NavItem("referral", "dashboard:referral_referrers", _("Referrals"), "referrals.manage"),
     NavItem("campaign", "dashboard:campaign_list", _("Campaigns"), "campaigns.manage"),
-    NavItem("campaign", "dashboard:campaign_list", _("Campaigns"), "campaigns.manage"),
     NavItem("segment", "dashboard:segment_list", _("Segments"), "segments.manage"),
 )
 

@@ -70,8 +70,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "referrals.manage": _MANAGERS,
     # Campaigns: who messages the whole membership, and its caps, is a manager's decision.
     "campaigns.manage": _MANAGERS,
-    # Campaigns: who messages the whole membership, and its caps, is a manager's decision.
-    "campaigns.manage": _MANAGERS,
     # Segments: who is in a campaign's audience is marketing work: managers.
     "segments.manage": _MANAGERS,
 }

@@ -6,4 +6,3 @@ class PresalesConfig(AppConfig):
     label = "presales"
     verbose_name = "Pre-sales"
     default_auto_field = "django.db.models.BigAutoField"
-

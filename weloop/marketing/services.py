@@ -284,7 +284,9 @@ def fanout_write(*, campaign: Campaign, audience: BitMap, batch_size: int = BATC
     return [row.pk for row in rows]
 
 
-def campaign_start(*, campaign_pk: int, enqueue: Callable[[int], None] | None = None) -> str:
+def campaign_start(
+    *, campaign_pk: int, enqueue: Callable[[int], None] | None = None, batch_size: int = BATCH_SIZE
+) -> str:
     """Start a due scheduled campaign: quiet hours move it to their end; an empty audience fails it;
     otherwise write the fan-out, move to ``sending`` and queue each batch. Idempotent: a campaign
     that is not scheduled-and-due is left alone. Returns what happened."""
@@ -318,7 +320,7 @@ def campaign_start(*, campaign_pk: int, enqueue: Callable[[int], None] | None = 
             )
             publish(merchant=merchant, name="marketing.campaign_failed", payload=_payload(campaign))
             return "failed"
-        batch_pks = fanout_write(campaign=campaign, audience=audience)
+        batch_pks = fanout_write(campaign=campaign, audience=audience, batch_size=batch_size)
         CAMPAIGN.transition(
             campaign,
             CampaignStatus.SENDING,

@@ -44,6 +44,7 @@ from weloop.api.routers import (
     qrcodes,
     referrals,
     reviews,
+    segments,
     service_desk,
     stores,
     vouchers,
@@ -77,6 +78,7 @@ ROUTERS: list[tuple[str, Router]] = [
     ("/performance", analytics.performance_router),
     ("/referrals", referrals.router),
     ("/campaigns", campaigns.router),
+    ("/segments", segments.router),
 ]
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
 from pyroaring import BitMap, FrozenBitMap
 
@@ -72,7 +72,7 @@ class Or:
     args: tuple[Node, ...]
 
 
-Node = Union[Term, Not, And, Or]
+Node = Term | Not | And | Or
 
 
 def _fail(message: str, position: int, source: str = "") -> InvalidExpression:
@@ -114,7 +114,7 @@ def _quoted(text: str, start: int) -> tuple[str, int]:
             return "".join(out), i + 1
         out.append(ch)
         i += 1
-    raise _fail("A quoted value is not closed: add the closing \"", start, text)
+    raise _fail('A quoted value is not closed: add the closing "', start, text)
 
 
 def _tokens(text: str) -> list[_Tok]:
@@ -259,8 +259,11 @@ class _Parser:
             node = self.or_()
             close = self.take()
             if close.kind != ")":
-                raise _fail(f"Expected ')' to close the '(' at {tok.position + 1}, found {self.found(close)}",
-                            close.position, self.text)
+                raise _fail(
+                    f"Expected ')' to close the '(' at {tok.position + 1}, found {self.found(close)}",
+                    close.position,
+                    self.text,
+                )
             self.depth -= 1
             return node
         raise _fail(f"Expected a term or '(', found {self.found(tok)}", tok.position, self.text)

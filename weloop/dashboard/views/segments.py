@@ -44,7 +44,10 @@ class SegmentForm(forms.Form):
 
 
 def _builder_choices(merchant: Merchant) -> dict[str, Any]:
-    return {"builder_ops": BUILDER_OPS, "builder_tags": list(tag_list(merchant=merchant).values_list("name", flat=True))}
+    return {
+        "builder_ops": BUILDER_OPS,
+        "builder_tags": list(tag_list(merchant=merchant).values_list("name", flat=True)),
+    }
 
 
 def appended(expression: str, op: str, term: expressions.Term) -> str:

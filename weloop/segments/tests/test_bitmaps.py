@@ -88,8 +88,15 @@ def world(merchant, other_merchant):
 
 _term_texts = st.sampled_from(
     [f'tag:"{t}"' for t in TAGS]
-    + ["following", "source:scan", "source:follow", "gender:female", 'city:"上海"', "birthday_month:5",
-       "joined_within:30d"]
+    + [
+        "following",
+        "source:scan",
+        "source:follow",
+        "gender:female",
+        'city:"上海"',
+        "birthday_month:5",
+        "joined_within:30d",
+    ]
 )
 _texts = st.recursive(
     _term_texts,

@@ -55,7 +55,8 @@ def test_builder_appends_terms_left_to_right(owner_client, tagged):
     assert "(following OR source:scan) AND NOT tag:&quot;size-38&quot;" in page
     # without JavaScript the form itself re-renders with the term added
     page = owner_client.post(
-        reverse("dashboard:segment_create"), {"name": "", "expression": "", "builder_op": "and", "builder_tag": "size-38", "add_term": "1"}
+        reverse("dashboard:segment_create"),
+        {"name": "", "expression": "", "builder_op": "and", "builder_tag": "size-38", "add_term": "1"},
     ).content.decode()
     assert "tag:&quot;size-38&quot;</textarea>" in page
 

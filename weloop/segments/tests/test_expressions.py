@@ -73,7 +73,7 @@ def test_json_form_round_trips_through_text():
             {"op": "not", "arg": {"term": "gender", "value": "male"}},
         ],
     }
-    node, text = ex.normalize(data)
+    _node, text = ex.normalize(data)
     assert text == 'tag:"VIP 客户" AND (following OR source:scan) AND NOT gender:male'
     assert ex.to_json(ex.parse(text)) == data
 
@@ -85,7 +85,13 @@ def test_json_form_errors_are_invalid_expression(bad):
 
 
 _terms = st.sampled_from(
-    [ex.Term("tag", "a"), ex.Term("tag", "b c"), ex.Term("following"), ex.Term("gender", "female"), ex.Term("city", '上"海')]
+    [
+        ex.Term("tag", "a"),
+        ex.Term("tag", "b c"),
+        ex.Term("following"),
+        ex.Term("gender", "female"),
+        ex.Term("city", '上"海'),
+    ]
 )
 _nodes = st.recursive(
     _terms,

@@ -30,7 +30,10 @@ def test_segment_create_stores_the_canonical_expression_and_its_count(merchant, 
     assert segment.expression == 'tag:"vip"' and segment.last_count == 2
     assert selectors.segment_count(merchant=merchant, segment=segment) == 2
     # following members only unless the expression says otherwise
-    assert len(selectors.expression_members(merchant=merchant, expression='tag:"vip" AND (following OR NOT following)')) == 3
+    assert (
+        len(selectors.expression_members(merchant=merchant, expression='tag:"vip" AND (following OR NOT following)'))
+        == 3
+    )
 
 
 def test_a_segment_matching_nobody_is_valid(merchant, vip):

@@ -18,6 +18,7 @@ to ``refund_due`` with the error and is retried by the next run.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -629,7 +630,7 @@ def _recover_stale(merchant: Merchant, presale: Presale, actor: str) -> None:
 
 def _refund_one(merchant: Merchant, pk: int, actor: str) -> str:
     with transaction.atomic():
-        entry = PresaleEntry.objects.select_for_update().select_related("order").filter(pk=pk).first()
+        entry = PresaleEntry.objects.select_for_update(of=("self",)).select_related("order").filter(pk=pk).first()
         if entry is None or entry.status != EntryStatus.REFUND_DUE:
             return "skipped"
         order = Order.objects.select_for_update().get(pk=entry.order_id)
@@ -756,7 +757,7 @@ def presale_balance_order(
     with transaction.atomic():
         locked = (
             PresaleEntry.objects.for_merchant(merchant)
-            .select_for_update()
+            .select_for_update(of=("self",))
             .select_related("presale", "presale__sku__product", "balance_order")
             .filter(pk=entry.pk)
             .first()
@@ -808,15 +809,13 @@ def balances_forfeit_due(*, now: datetime | None = None) -> int:
     )
     for entry in due[:500]:
         if entry.balance_order is not None and entry.balance_order.status == OrderStatus.PENDING_PAYMENT:
-            try:
+            with contextlib.suppress(WeloopError):  # paid or closed meanwhile
                 orders.order_cancel(
                     merchant=entry.merchant,
                     order=entry.balance_order,
                     actor="system:presales",
                     reason="balance not paid in time",
                 )
-            except WeloopError:
-                pass
             if Order.objects.filter(pk=entry.balance_order_id, status=OrderStatus.PAID).exists():
                 continue  # it was paid meanwhile: its event marks the balance paid
         with transaction.atomic():
@@ -838,7 +837,7 @@ def balances_forfeit_due(*, now: datetime | None = None) -> int:
 def _locked(merchant: Merchant, presale: Presale) -> Presale:
     locked = (
         Presale.objects.for_merchant(merchant)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("merchant", "sku", "sku__product", "pool", "store")
         .filter(pk=presale.pk)
         .first()

@@ -20,6 +20,7 @@ from weloop.catalog.imports import catalog_import_start
 from weloop.catalog.models import Sku
 from weloop.core import clock
 from weloop.demo.seed_bookings import seed_bookings
+from weloop.demo.seed_campaigns import seed_campaigns
 from weloop.demo.seed_deals import seed_deals
 from weloop.demo.seed_notifications import seed_notifications
 from weloop.demo.seed_orders import seed_order_states
@@ -486,6 +487,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("bookings", seed_bookings),
     ("notifications", seed_notifications),
     ("referrals", seed_referrals),
+    ("campaigns", seed_campaigns),
     ("attribution", seed_attribution),
 ]
 

@@ -41,6 +41,7 @@ from weloop.api.routers import (
     members,
     notifications,
     orders,
+    presales,
     qrcodes,
     referrals,
     reviews,
@@ -79,6 +80,7 @@ ROUTERS: list[tuple[str, Router]] = [
     ("/referrals", referrals.router),
     ("/campaigns", campaigns.router),
     ("/segments", segments.router),
+    ("/presales", presales.router),
 ]
 
 

@@ -6,4 +6,3 @@ class CouponsConfig(AppConfig):
     label = "coupons"
     verbose_name = "Coupons"
     default_auto_field = "django.db.models.BigAutoField"
-

@@ -46,6 +46,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("review", "dashboard:review_list", _("Reviews"), "reviews.manage"),
     NavItem("booking", "dashboard:booking_day", _("Bookings"), "bookings.view"),
     NavItem("flash_sale", "dashboard:flash_sale_list", _("Flash sales"), "flashsales.manage"),
+    NavItem("presale", "dashboard:presale_list", _("Presales"), "presales.manage"),
     NavItem("voucher_settlement", "dashboard:voucher_settlement", _("Deal settlement"), "vouchers.settlement"),
     # orders and payments
     NavItem("order", "dashboard:order_list", _("Orders"), "orders.view"),

@@ -16,6 +16,7 @@ from weloop.dashboard.views import (
     outbox,
     payments,
     performance,
+    presales,
     qrcodes,
     referrals,
     reviews,
@@ -225,6 +226,15 @@ urlpatterns = [
     path("flash-sales/rows/", flash_sales.flash_sale_rows, name="flash_sale_rows"),
     path("flash-sales/new/", flash_sales.flash_sale_create, name="flash_sale_create"),
     path("flash-sales/<str:sale_id>/cancel/", flash_sales.flash_sale_cancel, name="flash_sale_cancel"),
+    # presales (预售, 以销定产): list, create/edit, detail with live progress, open, settle now, cancel
+    path("presales/", presales.presale_list, name="presale_list"),
+    path("presales/new/", presales.presale_create, name="presale_create"),
+    path("presales/<str:presale_id>/", presales.presale_detail, name="presale_detail"),
+    path("presales/<str:presale_id>/edit/", presales.presale_edit, name="presale_edit"),
+    path("presales/<str:presale_id>/progress/", presales.presale_progress, name="presale_progress"),
+    path("presales/<str:presale_id>/open/", presales.presale_open, name="presale_open"),
+    path("presales/<str:presale_id>/settle/", presales.presale_settle, name="presale_settle"),
+    path("presales/<str:presale_id>/cancel/", presales.presale_cancel, name="presale_cancel"),
     # bookings (预约): services, resources and schedules, the day, bookings, leads, reservations
     path("bookings/", bookings.booking_list, name="booking_list"),
     path("bookings/day/", bookings.booking_day, name="booking_day"),

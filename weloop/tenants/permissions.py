@@ -48,6 +48,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "reviews.manage": _MANAGERS | {StaffRole.SERVICE_AGENT},
     # Flash sales: managers create and cancel them and watch them sell.
     "flashsales.manage": _MANAGERS,
+    # Presales (预售): managers create, open, settle and cancel them and watch the refunds.
+    "presales.manage": _MANAGERS,
     # Bookings: managers define services, resources and schedules and work the leads; store managers
     # run their stores' days (check in, complete, cancel, move); the counter uses the clerk page.
     "bookings.manage": _MANAGERS,

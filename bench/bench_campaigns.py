@@ -59,7 +59,8 @@ month = [runs(universe // k, universe) for k in (2, 4, 8, 20)]
 for b in day + month:
     b.run_optimize()
 result = {}
-for shape, recipients in (("runs", runs(500_000, universe)), ("scattered", BitMap(random.sample(range(universe), 500_000)))):
+shapes = (("runs", runs(500_000, universe)), ("scattered", BitMap(random.sample(range(universe), 500_000))))
+for shape, recipients in shapes:
     recipients.run_optimize()
     timings, sizes = [], []
     for _ in range(20):

@@ -91,9 +91,14 @@ def member_find(*, merchant: Merchant, text: str) -> Member:
     return found
 
 
-def tag_list(*, merchant: Merchant, kind: str | None = None) -> QuerySet[Tag]:
+def tag_list(*, merchant: Merchant, kind: str | None = None, q: str | None = None) -> QuerySet[Tag]:
+    """Tags by name; ``member_count`` is kept by every tag write, so the counts cost no query."""
     tags = Tag.objects.for_merchant(merchant)
-    return tags.filter(kind=kind) if kind else tags
+    if kind:
+        tags = tags.filter(kind=kind)
+    if q and q.strip():
+        tags = tags.filter(name__icontains=q.strip())
+    return tags.order_by("name")
 
 
 def tag_get(*, merchant: Merchant, public_id: str) -> Tag:

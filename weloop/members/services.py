@@ -551,22 +551,26 @@ def qr_code_create(
 
 from weloop.members.tags import (  # noqa: E402
     member_attributes_update,
+    member_profile_update,
     member_tag_add,
     member_tag_remove,
     member_tags_add_many,
     tag_create,
     tag_delete,
     tag_get_or_create,
+    tag_rename,
     tag_update,
 )
 
 __all__ = [
     "member_attributes_update",
+    "member_profile_update",
     "member_tag_add",
     "member_tag_remove",
     "member_tags_add_many",
     "tag_create",
     "tag_delete",
     "tag_get_or_create",
+    "tag_rename",
     "tag_update",
 ]

@@ -264,7 +264,23 @@ def member_attributes_update(
             raise InvalidMemberProfile("A city is at most 64 characters.", extra={"field": "city", "limit": 64})
         changes["city"] = text
     if changes:
-        Member.objects.filter(pk=member.pk).update(**changes, updated_at=clock.now())
-        for name, value in changes.items():
-            setattr(member, name, value)
+        with transaction.atomic():
+            Member.objects.filter(pk=member.pk).update(**changes, updated_at=clock.now())
+            for name, value in changes.items():
+                setattr(member, name, value)
+            # Attribute rules (weloop/tagging) re-check the member on this event.
+            publish(
+                merchant=merchant,
+                name="members.member_attributes_updated",
+                payload={"member_id": member.public_id, "fields": sorted(changes)},
+            )
     return member
+
+
+# The names the issue's interface uses.
+member_profile_update = member_attributes_update
+
+
+def tag_rename(*, merchant: Merchant, tag_id: str, name: str) -> Tag:
+    """Rename a tag (a synced tag is renamed on WeChat by the next sync)."""
+    return tag_update(merchant=merchant, tag_id=tag_id, name=name)

@@ -119,6 +119,16 @@ def order_payload(order: Order) -> dict[str, Any]:
         "refunded_fen": order.refunded_fen,
         "store_id": order.store.public_id if order.store else None,
         "attribution": _attribution_of(order),
+        # What was bought (auto-tag rules such as "bought size 38" read it).
+        "lines": [
+            {
+                "product_id": line.product_id_snapshot,
+                "sku_code": line.sku_code,
+                "options": line.options,
+                "quantity": line.quantity,
+            }
+            for line in order.lines.all()
+        ],
     }
 
 

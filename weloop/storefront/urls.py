@@ -9,6 +9,7 @@ from weloop.storefront import (
     flash_views,
     member_views,
     notification_views,
+    presale_views,
     product_views,
     referral_views,
     review_views,
@@ -72,6 +73,12 @@ urlpatterns = [
     path("vouchers/", deal_views.my_vouchers, name="my_vouchers"),
     path("vouchers/<str:voucher_id>/", deal_views.voucher_detail, name="voucher_detail"),
     path("vouchers/<str:voucher_id>/refund", deal_views.voucher_refund, name="voucher_refund"),
+    # presales (预售): open presales, a presale (progress, countdown, join), my presales, the balance
+    path("presales/", presale_views.presale_list, name="presales"),
+    path("presales/mine/", presale_views.my_presales, name="my_presales"),
+    path("presales/balance/<str:entry_id>/pay", presale_views.presale_balance_pay, name="presale_balance_pay"),
+    path("presales/<str:presale_id>/", presale_views.presale_page, name="presale"),
+    path("presales/<str:presale_id>/join", presale_views.presale_join, name="presale_join"),
     # flash sales: the countdown page, and the claim (signed-in members)
     path("flash/<str:sale_id>/", flash_views.flash_sale_page, name="flash_sale"),
     path("flash/<str:sale_id>/claim", flash_views.flash_sale_claim, name="flash_sale_claim"),

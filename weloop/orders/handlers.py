@@ -26,6 +26,7 @@ from weloop.core.events import subscribe
 from weloop.core.models import OutboxEvent
 from weloop.orders import (
     deals,  # noqa: F401  (registers the deal and voucher handlers)
+    pricing_handlers,  # noqa: F401  (registers the coupon and points handlers)
     services,
 )
 

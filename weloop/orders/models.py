@@ -335,3 +335,34 @@ class VirtualCode(TenantModel):
             models.UniqueConstraint(fields=["merchant", "code_hash"], name="virtual_code_unique_per_merchant"),
             models.CheckConstraint(condition=Q(status__in=VirtualCodeStatus.values), name="virtual_code_status_known"),
         ]
+
+
+class OrderDiscount(TenantModel):
+    """One step of an order's price breakdown: what the member level, a coupon or points took.
+
+    Written when the order is placed, in the fixed order of ``coupons.calculations`` (``stage``).
+    ``line_fen`` is this step's share of each line (in line order); the lines' ``discount_fen`` is
+    the sum over the steps. A shipping step (``shipping_fen``) lowered the order's shipping fee.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="discounts")
+    source = models.CharField(max_length=16)  # "level" | "coupon" | "points"
+    ref = models.CharField(max_length=64, blank=True, default="")  # coupon public id, level name
+    label = models.CharField(max_length=120, blank=True, default="")
+    stage = models.PositiveSmallIntegerField()
+    goods_fen = models.BigIntegerField(default=0)
+    shipping_fen = models.BigIntegerField(default=0)
+    points = models.PositiveIntegerField(default=0)
+    line_fen = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["stage", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(goods_fen__gte=0) & Q(shipping_fen__gte=0), name="order_discount_amounts_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["merchant", "source", "ref"], name="order_discount_ref_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.ref}"

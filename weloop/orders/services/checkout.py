@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -16,6 +17,7 @@ from weloop.core import clock
 from weloop.core.errors import NotFound
 from weloop.core.events import publish
 from weloop.core.money import require_fen
+from weloop.coupons.calculations import PriceLine
 from weloop.inventory import services as inventory
 from weloop.inventory.calculations import sku_subject
 from weloop.inventory.enums import LocationKind, PoolKind
@@ -24,7 +26,7 @@ from weloop.inventory.models import CapacityPool, Hold, Location
 from weloop.members.enums import TouchKind
 from weloop.members.models import Member
 from weloop.members.services import member_touch
-from weloop.orders.calculations import line_total, order_totals, shipping_fee
+from weloop.orders.calculations import shipping_fee
 from weloop.orders.enums import (
     UNPURCHASED_STATUSES,
     FulfilmentType,
@@ -44,6 +46,7 @@ from weloop.orders.models import (
     PurchaseLimit,
     ShippingRule,
 )
+from weloop.orders.services import pricing
 from weloop.orders.services.common import (
     HOLD_GRACE,
     Attribution,
@@ -135,13 +138,19 @@ def checkout_place(
     idempotency_key: str = "",
     note: str = "",
     created_by_staff: StaffMember | None = None,
+    coupon_ids: Sequence[str] = (),
+    points: int = 0,
 ) -> Order:
     """Place an order of ``lines`` (or of the member's cart) and hold its stock until payment.
 
-    Returns the ``pending_payment`` order; the same ``idempotency_key`` returns the same order.
-    Raises EmptyOrder, InvalidQuantity, UnknownSku, InvalidFulfilment, InvalidAddress,
-    PurchaseLimitExceeded, InsufficientStock; writes nothing (and holds nothing) when it raises.
-    Emits orders.order_placed. Empties the cart when ordering from it.
+    ``coupon_ids`` (the member's coupons) are locked by the order and ``points`` (at most) spent,
+    after the member level discount, in the order of ``coupons.calculations``; the breakdown is
+    stored as ``OrderDiscount`` rows. Returns the ``pending_payment`` order; the same
+    ``idempotency_key`` returns the same order. Raises EmptyOrder, InvalidQuantity, UnknownSku,
+    InvalidFulfilment, InvalidAddress, PurchaseLimitExceeded, InsufficientStock, the coupon errors
+    of ``pricing.quote``, loyalty.insufficient_points; writes nothing (and holds nothing, locks no
+    coupon, spends no point) when it raises. Emits orders.order_placed. Empties the cart when
+    ordering from it.
     """
     _require_member(merchant, member)
     idempotency_key = str(idempotency_key or "")[:100]
@@ -163,6 +172,8 @@ def checkout_place(
                 idempotency_key,
                 note,
                 created_by_staff,
+                coupon_ids,
+                points,
             )
             if from_cart:
                 CartLine.objects.filter(cart__merchant=merchant, cart__member=member).delete()
@@ -187,15 +198,25 @@ def _place(
     idempotency_key: str,
     note: str,
     created_by_staff: StaffMember | None,
+    coupon_ids: Sequence[str] = (),
+    points: int = 0,
 ) -> Order:
     # Lock the member: a member's concurrent checkouts queue, so purchase limits cannot be raced.
     Member.objects.select_for_update().filter(pk=member.pk).first()
     priced = _price(merchant, wanted, fulfilment)
     _check_purchase_limits(merchant, member, priced)
-    totals = order_totals(
-        line_totals=[line_total(p.unit_price_fen, p.quantity) for p in priced],
+    store_id = fulfilment.store.public_id if fulfilment.store is not None else ""
+    quoted = pricing.quote(
+        merchant=merchant,
+        member=member,
+        lines=price_lines(priced),
         shipping_fen=_shipping(merchant, fulfilment.type, sum(p.unit_price_fen * p.quantity for p in priced)),
+        coupon_ids=coupon_ids,
+        points=points,
+        store_id=store_id,
+        lock=True,
     )
+    totals = quoted.pricing
     now = clock.now()
     order = Order(
         merchant=merchant,
@@ -204,8 +225,8 @@ def _place(
         store=fulfilment.store,
         table_code=str(fulfilment.table_code or "")[:32],
         subtotal_fen=totals.subtotal_fen,
-        shipping_fen=totals.shipping_fen,
-        discount_fen=totals.discount_fen,
+        shipping_fen=totals.net_shipping_fen,
+        discount_fen=totals.goods_discount_fen,
         total_fen=totals.total_fen,
         source_store=attribution.source_store or fulfilment.store,
         guide=attribution.guide,
@@ -240,6 +261,7 @@ def _place(
             for p, hold, discount in zip(priced, holds, totals.line_discounts_fen, strict=True)
         ]
     )
+    pricing.discounts_record(merchant=merchant, member=member, order=order, quoted=quoted, store_id=store_id)
     member_touch(
         merchant=merchant,
         openid=member.openid,
@@ -252,6 +274,58 @@ def _place(
     )
     publish(merchant=merchant, name="orders.order_placed", payload=order_payload(order))
     return order
+
+
+def price_lines(priced: Sequence[_Priced]) -> list[PriceLine]:
+    return [
+        PriceLine(
+            sku_id=p.sku.public_id,
+            product_id=p.sku.product.public_id,
+            unit_price_fen=p.unit_price_fen,
+            quantity=p.quantity,
+        )
+        for p in priced
+    ]
+
+
+@dataclass(frozen=True)
+class CheckoutPreview:
+    quote: pricing.Quote
+    suggestions: pricing.Suggestions
+
+
+def checkout_preview(
+    *,
+    merchant: Merchant,
+    member: Member,
+    lines: Sequence[LineInput | tuple[str, Any]] | None = None,
+    from_cart: bool = False,
+    fulfilment: Fulfilment,
+    coupon_ids: Sequence[str] = (),
+    points: int = 0,
+) -> CheckoutPreview:
+    """What ``checkout_place`` would charge (writes nothing), with the member's coupons ranked by
+    what each saves here and the best combination. Raises what ``checkout_place`` raises for bad
+    lines or coupons."""
+    _require_member(merchant, member)
+    wanted = _lines(cart_lines(merchant=merchant, member=member) if from_cart else (lines or []))
+    priced = _price(merchant, wanted, fulfilment)
+    store_id = fulfilment.store.public_id if fulfilment.store is not None else ""
+    shipping = _shipping(merchant, fulfilment.type, sum(p.unit_price_fen * p.quantity for p in priced))
+    lines_in = price_lines(priced)
+    quoted = pricing.quote(
+        merchant=merchant,
+        member=member,
+        lines=lines_in,
+        shipping_fen=shipping,
+        coupon_ids=coupon_ids,
+        points=points,
+        store_id=store_id,
+    )
+    suggestions = pricing.suggest(
+        merchant=merchant, member=member, lines=lines_in, shipping_fen=shipping, store_id=store_id
+    )
+    return CheckoutPreview(quote=quoted, suggestions=suggestions)
 
 
 def _save_with_new_number(order: Order) -> None:

@@ -24,7 +24,9 @@ from weloop.demo.seed_campaigns import seed_campaigns
 from weloop.demo.seed_deals import seed_deals
 from weloop.demo.seed_notifications import seed_notifications
 from weloop.demo.seed_orders import seed_order_states
+from weloop.demo.seed_presales import seed_presales
 from weloop.demo.seed_referrals import seed_referrals
+from weloop.demo.seed_segments import seed_segments
 from weloop.demo.service_desk_seed import seed_service_desk
 from weloop.inventory import services as inventory
 from weloop.inventory.calculations import sku_subject
@@ -484,11 +486,13 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("service desk", seed_service_desk),
     ("deals", seed_deals),
     ("flash sales", seed_flash_sales),
+    ("presales", seed_presales),
     ("bookings", seed_bookings),
     ("notifications", seed_notifications),
     ("referrals", seed_referrals),
     ("campaigns", seed_campaigns),
     ("attribution", seed_attribution),
+    ("segments", seed_segments),  # after the members and tags steps
 ]
 
 

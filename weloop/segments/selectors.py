@@ -26,10 +26,14 @@ def segment_get(*, merchant: Merchant, public_id: str) -> Segment:
     return get_or_not_found(Segment.objects.for_merchant(merchant), what="segment", public_id=public_id)
 
 
+def with_default_audience(node: Node) -> Node:
+    """Following members only unless the expression names ``following`` itself."""
+    return node if expressions.mentions_following(node) else expressions.And((node, Term("following")))
+
+
 def evaluate_node(*, merchant: Merchant, node: Node) -> BitMap:
     """Members (pks) selected by a parsed expression: following members only unless it names ``following``."""
-    if not expressions.mentions_following(node):
-        node = expressions.And((node, Term("following")))
+    node = with_default_audience(node)
     return expressions.evaluate(node, DbResolver(merchant, node))
 
 

@@ -222,7 +222,8 @@ def presale_open(*, merchant: Merchant, presale: Presale, actor: str) -> Presale
     locked = _locked(merchant, presale)
     if locked.deadline <= clock.now():
         raise InvalidPresale("The deadline must be in the future.", extra={"field": "deadline"})
-    return PRESALE.transition(locked, PresaleStatus.OPEN, actor=actor, reason="opened")
+    PRESALE.transition(locked, PresaleStatus.OPEN, actor=actor, reason="opened")
+    return locked
 
 
 def presale_cancel(*, merchant: Merchant, presale: Presale, actor: str, reason: str = "") -> Presale:

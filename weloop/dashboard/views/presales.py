@@ -92,15 +92,21 @@ def _form_page(
     return render_page(request, "dashboard/presales/form.html", context, status=status)
 
 
+def _keep_sku(form: PresaleForm, presale: Presale) -> None:
+    """The SKU of an existing presale may have gone off sale since: it stays a valid choice."""
+    field = form.fields["sku_id"]
+    assert isinstance(field, forms.ChoiceField)
+    choices: list[tuple[Any, Any]] = list(field.choices)  # type: ignore[arg-type]
+    if presale.sku.public_id not in {value for value, _label in choices}:
+        field.choices = [(presale.sku.public_id, str(presale.sku.product.name)), *choices]
+
+
 def _save(request: HttpRequest, merchant: Merchant, presale: Presale | None) -> HttpResponse:
     choices = _choices(merchant)
     form = PresaleForm(request.POST, **choices)
     if presale is not None:
         # The SKU of an existing presale may have gone off sale since; it stays a valid choice.
-        form.fields["sku_id"].choices = [
-            (presale.sku.public_id, str(presale.sku.product.name)),
-            *form.fields["sku_id"].choices,
-        ]  # type: ignore[attr-defined]
+        _keep_sku(form, presale)
     if not form.is_valid():
         return _form_page(request, form, presale)
     data = form.cleaned_data
@@ -170,10 +176,7 @@ def presale_edit(request: HttpRequest, presale_id: str) -> HttpResponse:
         },
         **_choices(merchant),
     )
-    form.fields["sku_id"].choices = [
-        (presale.sku.public_id, str(presale.sku.product.name)),
-        *form.fields["sku_id"].choices,
-    ]  # type: ignore[attr-defined]
+    _keep_sku(form, presale)
     return _form_page(request, form, presale)
 
 

@@ -133,7 +133,11 @@ def tag_delete(*, merchant: Merchant, tag_id: str, force: bool = False) -> None:
         if member_ids and not force:
             raise TagInUse(extra={"tag": tag.public_id, "members": len(member_ids)})
         # The log keeps the removals even though the tag row goes: segments drop the tag's bitmap.
-        publish(merchant=merchant, name="members.tag_deleted", payload={"tag_id": tag.public_id, "tag_name": tag.name})
+        publish(
+            merchant=merchant,
+            name="members.tag_deleted",
+            payload={"tag_id": tag.public_id, "tag_name": tag.name, "wechat_tag_id": tag.wechat_tag_id},
+        )
         tag.delete()
 
 

@@ -74,6 +74,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "campaigns.manage": _MANAGERS,
     # Segments: who is in a campaign's audience is marketing work: managers.
     "segments.manage": _MANAGERS,
+    # Coupons: managers define templates, budgets and the price floor; the counter redeems coupons on
+    # offline sales and gives a member a coupon (scoped to its stores).
+    "coupons.manage": _MANAGERS,
+    "coupons.counter": _MANAGERS | {StaffRole.STORE_MANAGER, StaffRole.CLERK},
 }
 
 # Permissions that a store assignment narrows to the assigned stores.

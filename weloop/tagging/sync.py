@@ -279,12 +279,13 @@ def tag_sync_run(*, merchant: Merchant, sync_pk: int) -> TagSync | None:
     if sync is None:
         return None
     tag = sync.tag
+    refused: list[str] = []
     try:
         api = _api(merchant)
         if not tag.sync_to_wechat:
             _unsync(api, sync, tag)
         else:
-            _reconcile(api, sync, tag)
+            refused = _reconcile(api, sync, tag)
     except (WeloopError, WeChatUnavailable) as error:
         _finish(sync, SyncStatus.FAILED, error=error)
     else:
@@ -292,6 +293,12 @@ def tag_sync_run(*, merchant: Merchant, sync_pk: int) -> TagSync | None:
     sync.refresh_from_db()
     if sync.dirty:
         tag_sync_request(merchant=merchant, tag=tag)
+    if refused:
+        # WeChat refused users already at 20 tags: when their older synced tags are taken off by
+        # those tags' next runs, the 10-minute pass retries this one (not at once: no loop).
+        TagSync.objects.filter(
+            merchant=merchant, tag__sync_to_wechat=True, tag__member_tags__member__openid__in=refused
+        ).update(dirty=True)
     return sync
 
 
@@ -306,15 +313,17 @@ def _unsync(api: WeChatApi, sync: TagSync, tag: Tag) -> None:
     Tag.objects.filter(pk=tag.pk).update(wechat_tag_id=None)
 
 
-def _reconcile(api: WeChatApi, sync: TagSync, tag: Tag) -> None:
+def _reconcile(api: WeChatApi, sync: TagSync, tag: Tag) -> list[str]:
     wechat_id = _ensure_wechat_tag(api, sync, tag)
     wanted, skipped = desired_openids(merchant=sync.merchant, tag=tag)
     present = _wechat_members(api, wechat_id)
+    all_refused: list[str] = []
     to_add = sorted(openid for openid in set(wanted) - present if openid > sync.cursor)
     for start in range(0, len(to_add), limits.TAG_BATCH_MAX_OPENIDS):
         batch = to_add[start : start + limits.TAG_BATCH_MAX_OPENIDS]
         refused = _tag_batch(api, wechat_id, batch)
         skipped += [wanted[openid] for openid in refused]
+        all_refused += refused
         _save(sync, cursor=batch[-1], tagged_count=F("tagged_count") + len(batch) - len(refused))
     to_remove = sorted(present - set(wanted))
     for start in range(0, len(to_remove), limits.TAG_BATCH_MAX_OPENIDS):
@@ -332,6 +341,7 @@ def _reconcile(api: WeChatApi, sync: TagSync, tag: Tag) -> None:
                         raise
         _save(sync, untagged_count=F("untagged_count") + len(batch))
     _save(sync, skipped_count=len(skipped), skipped_sample=sorted(skipped)[:SKIPPED_SAMPLE])
+    return all_refused
 
 
 def wechat_tag_delete(*, merchant: Merchant, wechat_tag_id: int) -> None:

@@ -604,7 +604,7 @@ def _coupon_holders(campaign: Campaign, members: BitMap) -> BitMap:
 
     return BitMap(
         Coupon.objects.for_merchant(campaign.merchant)
-        .filter(member_id__in=list(members), template__public_id=campaign.content["template_id"])
+        .filter(member_id__in=list(members), source_ref=f"campaign:{campaign.public_id}")
         .values_list("member_id", flat=True)
     )
 

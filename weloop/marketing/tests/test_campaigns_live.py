@@ -164,3 +164,35 @@ def test_bad_content_is_refused(merchant):
             merchant=merchant,
             data=services.CampaignInput(name="x", kind="article", content={"title": "t", "url": "javascript:x"}),
         )
+
+
+def test_coupon_campaign_stops_cleanly_when_the_budget_runs_out(followers, new_merchant):
+    from weloop.coupons.services import TemplateInput, template_create
+
+    merchant = new_merchant.merchant
+    with clock.frozen_at(NOON):
+        template = template_create(
+            merchant=merchant,
+            data=TemplateInput(name="¥5 off", kind="amount_off", amount_fen=500, valid_days=7, budget=2),
+            actor="test",
+        )
+        campaign = services.campaign_create(
+            merchant=merchant,
+            data=services.CampaignInput(
+                name="gift", kind="coupon", content={"template_id": template.public_id, "text": "A ¥5 coupon for you"}
+            ),
+        )
+        services.campaign_schedule(merchant=merchant, public_id=campaign.public_id)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT
+    assert (campaign.issued_count, campaign.refused_budget_count) == (2, 1)
+    assert campaign.failure == "coupon budget exhausted"
+    told = SimOutboundMessage.objects.filter(user__in=followers, body__text__content="A ¥5 coupon for you")
+    assert told.count() == campaign.sent_count == 2  # the two holders, inside their follow window
+
+
+def test_mass_send_delivery_is_reported_from_masssendjobfinish(followers, new_merchant):
+    merchant = new_merchant.merchant
+    with clock.frozen_at(NOON):
+        campaign = send_now(merchant, "delivered")
+    wait_for(lambda: services.delivery_count(campaign=campaign) == 3)

@@ -6,4 +6,3 @@ class EngagementConfig(AppConfig):
     label = "engagement"
     verbose_name = "Events and surveys"
     default_auto_field = "django.db.models.BigAutoField"
-

@@ -110,3 +110,8 @@ def member_entry_get(*, merchant: Merchant, member: Member, public_id: str) -> P
     return get_or_not_found(
         member_entries(merchant=merchant, member=member), what="presale order", public_id=str(public_id or "")
     )
+
+
+def entry_exists(*, merchant: Merchant, public_id: str) -> bool:
+    """Whether ``public_id`` is a participant entry of ``merchant`` (pages 404 before any sign-in)."""
+    return PresaleEntry.objects.for_merchant(merchant).filter(public_id=str(public_id or "")).exists()

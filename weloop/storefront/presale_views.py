@@ -4,7 +4,7 @@ status and, in deposit mode, paying the balance. Everything goes through weloop.
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST, require_safe
 
@@ -93,9 +93,16 @@ def my_presales(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @consumer_view
-@member_required()
 def presale_balance_pay(request: HttpRequest, entry_id: str) -> HttpResponse:
     """Start (or resume) paying the balance of a succeeded deposit presale: → the balance order."""
+    # An unknown entry is a 404 before any sign-in: another merchant's ids lead nowhere.
+    if not selectors.entry_exists(merchant=request.merchant, public_id=entry_id):  # type: ignore[attr-defined]
+        raise Http404
+    return _balance_as_member(request, entry_id)
+
+
+@member_required()
+def _balance_as_member(request: HttpRequest, entry_id: str) -> HttpResponse:
     merchant = request.merchant  # type: ignore[attr-defined]
     member = request.member  # type: ignore[attr-defined]
     entry = selectors.member_entry_get(merchant=merchant, member=member, public_id=entry_id)

@@ -70,3 +70,7 @@ def test_joining_a_closed_presale_shows_why(client, merchant, member, make_presa
 def test_an_unknown_presale_is_a_404(client, merchant):
     assert client.get(url(merchant, "presale", presale_id="ps_NOPE000000")).status_code == 404
     assert client.post(url(merchant, "presale_join", presale_id="ps_NOPE000000")).status_code == 404
+
+
+def test_an_unknown_balance_entry_is_a_404_before_sign_in(client, merchant):
+    assert client.post(url(merchant, "presale_balance_pay", entry_id="pse_NOPE000000")).status_code == 404

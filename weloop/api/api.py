@@ -37,6 +37,7 @@ from weloop.api.routers import (
     campaigns,
     catalog,
     discovery,
+    engagement,
     flashsales,
     members,
     notifications,
@@ -81,6 +82,8 @@ ROUTERS: list[tuple[str, Router]] = [
     ("/campaigns", campaigns.router),
     ("/segments", segments.router),
     ("/presales", presales.router),
+    ("/events", engagement.events_router),
+    ("/surveys", engagement.surveys_router),
 ]
 
 

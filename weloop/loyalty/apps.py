@@ -6,4 +6,3 @@ class LoyaltyConfig(AppConfig):
     label = "loyalty"
     verbose_name = "Loyalty"
     default_auto_field = "django.db.models.BigAutoField"
-

@@ -1,0 +1,1 @@
+from weloop.orders.tests.fixtures import *  # noqa: F403

@@ -47,6 +47,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("booking", "dashboard:booking_day", _("Bookings"), "bookings.view"),
     NavItem("flash_sale", "dashboard:flash_sale_list", _("Flash sales"), "flashsales.manage"),
     NavItem("presale", "dashboard:presale_list", _("Presales"), "presales.manage"),
+    NavItem("event", "dashboard:event_list", _("Events"), "engagement.manage"),
+    NavItem("survey", "dashboard:survey_list", _("Surveys"), "engagement.manage"),
     NavItem("voucher_settlement", "dashboard:voucher_settlement", _("Deal settlement"), "vouchers.settlement"),
     # orders and payments
     NavItem("order", "dashboard:order_list", _("Orders"), "orders.view"),

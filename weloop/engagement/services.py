@@ -184,7 +184,7 @@ def event_cancel(*, merchant: Merchant, event: Event, actor: str = "", reason: s
     return _event_move(merchant, event, EventStatus.CANCELLED, actor, reason)
 
 
-def _signup_open(event: Event, now: datetime) -> bool:
+def signup_open(event: Event, now: datetime) -> bool:
     if event.status != EventStatus.PUBLISHED:
         return False
     opens = event.signup_opens_at
@@ -242,7 +242,7 @@ def event_signup(
     if existing is not None and existing.status == SignupStatus.SIGNED_UP:
         return existing, False
     event.refresh_from_db()
-    if not _signup_open(event, clock.now()):
+    if not signup_open(event, clock.now()):
         raise SignupClosed(extra={"event_id": event.public_id, "status": event.status})
     clean = _clean_signup_answers(event, answers)
     try:

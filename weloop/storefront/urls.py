@@ -6,6 +6,7 @@ from weloop.storefront import (
     booking_views,
     campaign_views,
     deal_views,
+    event_views,
     flash_views,
     member_views,
     notification_views,
@@ -73,6 +74,20 @@ urlpatterns = [
     path("vouchers/", deal_views.my_vouchers, name="my_vouchers"),
     path("vouchers/<str:voucher_id>/", deal_views.voucher_detail, name="voucher_detail"),
     path("vouchers/<str:voucher_id>/refund", deal_views.voucher_refund, name="voucher_refund"),
+    # events (活动): list, an event (sign up, cancel), my events with the check-in QR, the venue link
+    path("events/", event_views.event_list, name="events"),
+    path("events/mine/", event_views.my_events, name="my_events"),
+    path("events/<str:event_id>/", event_views.event_page, name="event"),
+    path("events/<str:event_id>/signup", event_views.event_signup, name="event_signup"),
+    path("events/<str:event_id>/cancel", event_views.event_cancel, name="event_cancel"),
+    path(
+        "events/<str:event_id>/checkin/<str:checkin_key>/",
+        event_views.event_venue_checkin,
+        name="event_venue_checkin",
+    ),
+    # surveys (问卷): answer once
+    path("surveys/<str:survey_id>/", event_views.survey_page, name="survey"),
+    path("surveys/<str:survey_id>/answer", event_views.survey_answer, name="survey_answer"),
     # presales (预售): open presales, a presale (progress, countdown, join), my presales, the balance
     path("presales/", presale_views.presale_list, name="presales"),
     path("presales/mine/", presale_views.my_presales, name="my_presales"),

@@ -50,6 +50,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "flashsales.manage": _MANAGERS,
     # Presales (预售): managers create, open, settle and cancel them and watch the refunds.
     "presales.manage": _MANAGERS,
+    # Events and surveys (活动, 问卷): managers run them; the counter checks members in at the venue.
+    "engagement.manage": _MANAGERS,
+    "engagement.checkin": _MANAGERS | {StaffRole.STORE_MANAGER, StaffRole.CLERK},
     # Bookings: managers define services, resources and schedules and work the leads; store managers
     # run their stores' days (check in, complete, cancel, move); the counter uses the clerk page.
     "bookings.manage": _MANAGERS,

@@ -29,6 +29,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
     # PBKDF2 costs ~0.4 s per merchant_create (it hashes an owner password); tests need no strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Segment attribute bitmaps (following, gender...) are cached per process for 30 s; tests change
+    # members and count again at once, and rolled-back tests reuse pks on SQLite.
+    settings.SEGMENTS_ATTRIBUTE_TTL_SECONDS = 0
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

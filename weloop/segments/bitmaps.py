@@ -209,7 +209,7 @@ def _attribute_query(merchant: Merchant, term: Term | None) -> Any:
 
 def attribute_bitmap(merchant: Merchant, term: Term | None) -> FrozenBitMap:
     """Members matching an attribute term (``None``: every member of the merchant), cached briefly."""
-    key = (merchant.pk, merchant.slug, term.key() if term else ("*", ""))
+    key = (merchant.pk, merchant.slug, merchant.created_at, term.key() if term else ("*", ""))
     now = time.monotonic()
     with _lock:
         hit = _attributes.get(key)

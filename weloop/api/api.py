@@ -49,6 +49,7 @@ from weloop.api.routers import (
     segments,
     service_desk,
     stores,
+    tags,
     vouchers,
 )
 from weloop.core.errors import NotFound, RequestTooLarge, WeloopError
@@ -61,6 +62,9 @@ ROUTERS: list[tuple[str, Router]] = [
     ("/stores/nearby", discovery.router),  # before /stores/{store_id}, which would take "nearby"
     ("/stores", stores.router),
     ("/members", members.router),
+    ("/members", tags.member_tags_router),
+    ("/tags", tags.router),
+    ("/tag-rules", tags.rules_router),
     ("/qrcodes", qrcodes.router),
     ("/products", catalog.products_router),
     ("/skus", catalog.skus_router),

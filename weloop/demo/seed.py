@@ -22,6 +22,7 @@ from weloop.core import clock
 from weloop.demo.seed_bookings import seed_bookings
 from weloop.demo.seed_campaigns import seed_campaigns
 from weloop.demo.seed_deals import seed_deals
+from weloop.demo.seed_engagement import seed_engagement
 from weloop.demo.seed_notifications import seed_notifications
 from weloop.demo.seed_orders import seed_order_states
 from weloop.demo.seed_presales import seed_presales
@@ -487,6 +488,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("deals", seed_deals),
     ("flash sales", seed_flash_sales),
     ("presales", seed_presales),
+    ("events and surveys", seed_engagement),
     ("bookings", seed_bookings),
     ("notifications", seed_notifications),
     ("referrals", seed_referrals),

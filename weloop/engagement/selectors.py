@@ -225,7 +225,7 @@ def survey_csv(*, merchant: Merchant, survey: Survey) -> str:
     ):
         by_question: dict[int, list[str]] = defaultdict(list)
         for answer in response.answers.all():
-            if answer.option_id:
+            if answer.option is not None:
                 by_question[answer.question_id].append(answer.option.label)
             elif answer.rating is not None:
                 by_question[answer.question_id].append(str(answer.rating))

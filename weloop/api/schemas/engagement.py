@@ -60,7 +60,7 @@ def event_out(event: Event) -> dict[str, Any]:
         "title": event.title,
         "description": event.description,
         "status": event.status,
-        "store_id": event.store.public_id if event.store_id else None,
+        "store_id": event.store.public_id if event.store is not None else None,
         "address": event.address,
         "starts_at": event.starts_at,
         "ends_at": event.ends_at,
@@ -183,7 +183,7 @@ def survey_out(survey: Survey, counts: dict[int, int] | None = None) -> dict[str
         "title": survey.title,
         "description": survey.description,
         "status": survey.status,
-        "event_id": survey.event.public_id if survey.event_id else None,
+        "event_id": survey.event.public_id if survey.event is not None else None,
         "responses": survey.response_count,
         "questions": [
             {
@@ -224,7 +224,7 @@ def response_out(response: SurveyResponse) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for answer in response.answers.all():
         key = answer.question.public_id
-        if answer.option_id:
+        if answer.option is not None:
             answers.setdefault(key, []).append(answer.option.public_id)
         elif answer.rating is not None:
             answers[key] = answer.rating

@@ -80,9 +80,13 @@ def _event_form_page(
 
 def _save_event(request: HttpRequest, merchant: Merchant, event: Event | None) -> HttpResponse:
     form = EventForm(request.POST, merchant=merchant)
-    if event is not None and event.store_id and event.store.public_id not in form.stores:
-        form.stores[event.store.public_id] = event.store
-        form.fields["venue"].choices = [*form.fields["venue"].choices, (event.store.public_id, event.store.name)]  # type: ignore[attr-defined]
+    store = event.store if event is not None else None
+    if store is not None and store.public_id not in form.stores:
+        # The venue of an existing event may have closed since; it stays a valid choice.
+        form.stores[store.public_id] = store
+        field = form.fields["venue"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [*list(field.choices), (store.public_id, store.name)]  # type: ignore[arg-type]
     if not form.is_valid():
         return _event_form_page(request, form, event)
     data = form.cleaned_data
@@ -142,7 +146,7 @@ def event_edit(request: HttpRequest, event_id: str) -> HttpResponse:
         initial={
             "title": event.title,
             "description": event.description,
-            "venue": event.store.public_id if event.store_id else ADDRESS,
+            "venue": event.store.public_id if event.store is not None else ADDRESS,
             "address": event.address,
             "starts_at": event.starts_at,
             "ends_at": event.ends_at,
@@ -353,7 +357,7 @@ def survey_edit(request: HttpRequest, survey_id: str) -> HttpResponse:
         initial={
             "title": survey.title,
             "description": survey.description,
-            "event_id": survey.event.public_id if survey.event_id else "",
+            "event_id": survey.event.public_id if survey.event is not None else "",
             "questions": format_questions(survey),
         },
     )

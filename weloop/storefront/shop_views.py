@@ -282,10 +282,72 @@ def checkout(request: HttpRequest) -> HttpResponse:
             actor=_actor(request.member),  # type: ignore[attr-defined]
             idempotency_key=f"h5:{token}",
             note=str(form.get("note", "")).strip(),
+            coupon_ids=_chosen_coupons(form) or (),
+            points=_points(form),
         )
     except WeloopError as error:
         return _checkout_page(request, form, token=token or random_token(32), error=error)
     return redirect(_url(request, "order_pay", order_no=order.order_no))
+
+
+def _chosen_coupons(source: Any) -> list[str] | None:
+    """The coupons ticked on the page; None when the member has not chosen yet (suggest the best)."""
+    if not str(source.get("coupons_chosen", "")):
+        return None
+    getlist = getattr(source, "getlist", None)
+    return [str(c)[:24] for c in (getlist("coupon") if getlist else [])][:10]
+
+
+def _points(source: Any) -> int:
+    try:
+        return max(0, min(int(str(source.get("points", "0") or "0")), 10**9))
+    except ValueError:
+        return 0
+
+
+def _coupon_context(request: HttpRequest, source: Any, lines: list[LineInput], kind: str, store: Any) -> dict[str, Any]:
+    """The member's coupons for this order, the chosen (or suggested) ones and the breakdown."""
+    member = getattr(request, "member", None)
+    if member is None or not lines:
+        return {}
+    chosen = _chosen_coupons(source)
+    fulfilment = Fulfilment(type=kind, store=store)
+    points = _points(source)
+    try:
+        first = orders.checkout_preview(
+            merchant=request.merchant,  # type: ignore[attr-defined]
+            member=member,
+            lines=lines,
+            fulfilment=fulfilment,
+            coupon_ids=[],
+            points=0,
+        )
+    except WeloopError:
+        return {}
+    ids = list(first.suggestions.best_ids) if chosen is None else chosen
+    coupon_error = ""
+    quote = first.quote
+    if ids or points:
+        try:
+            quote = orders.checkout_preview(
+                merchant=request.merchant,  # type: ignore[attr-defined]
+                member=member,
+                lines=lines,
+                fulfilment=fulfilment,
+                coupon_ids=ids,
+                points=points,
+            ).quote
+        except WeloopError as error:
+            coupon_error, ids = _message(error), []
+    return {
+        "coupon_choices": first.suggestions.choices,
+        "coupon_best_ids": list(first.suggestions.best_ids),
+        "coupon_ids": ids,
+        "coupon_error": coupon_error,
+        "quote": quote.pricing,
+        "benefits": quote.benefits,
+        "points": points,
+    }
 
 
 def _virtual_only(request: HttpRequest, buy: list[LineInput] | None) -> bool:
@@ -325,6 +387,8 @@ def _checkout_page(request: HttpRequest, source: Any, *, token: str, error: Welo
         "error_code": error.code if error else "",
         "error_field": str(error.extra.get("field", "")) if error else "",
     }
+    if not preview.has_problem:
+        context.update(_coupon_context(request, source, safe_lines, kind, store))
     response = render_page(request, "storefront/checkout.html", context, tab="cart")
     if error is not None:
         response.status_code = error.status

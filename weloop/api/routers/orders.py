@@ -132,6 +132,8 @@ def create_order(request: HttpRequest, payload: OrderIn) -> Order:
             actor=actor_of(request),
             idempotency_key=key,
             note=payload.note,
+            coupon_ids=payload.coupon_ids,
+            points=payload.points,
         )
     return _detail(merchant, order.order_no)
 

@@ -95,6 +95,14 @@ class OrderIn(InputSchema):
         "`valet` order attributed to them. Without it the order's channel is `api`.",
     )
     note: str = Field("", description="A note for the staff (at most 200 characters).", examples=["少糖"])
+    coupon_ids: list[str] = Field(
+        [],
+        description="The member's coupons (`cpn_…`) to use: locked by the order, used when it is paid, released "
+        "if it is cancelled. Refused with 409 `coupons.not_usable`, `coupons.threshold_not_met`, "
+        "`coupons.do_not_combine`, `coupons.expired`; 404 `coupons.unknown_coupon`.",
+        examples=[["cpn_4K9QX2M7PA"]],
+    )
+    points: StrictInt = Field(0, description="At most this many of the member's points to spend.", examples=[0])
 
     def lines_for_service(self) -> list[tuple[str, int]]:
         return [(line.sku_id, line.quantity) for line in self.lines]

@@ -35,6 +35,7 @@ from weloop.api.routers import (
     analytics,
     bookings,
     campaigns,
+    coupons,
     catalog,
     discovery,
     engagement,
@@ -86,6 +87,7 @@ ROUTERS: list[tuple[str, Router]] = [
     ("/campaigns", campaigns.router),
     ("/segments", segments.router),
     ("/presales", presales.router),
+    ("/coupons", coupons.router),
     ("/events", engagement.events_router),
     ("/surveys", engagement.surveys_router),
 ]

@@ -30,6 +30,7 @@ CLERK_ACTIONS: list[ClerkAction] = [
     ClerkAction("pay", "clerk:pay", _("Take payment"), "orders.counter"),
     ClerkAction("valet", "clerk:valet", _("New order"), "orders.counter"),
     ClerkAction("redeem", "clerk:voucher_redeem", _("Redeem a voucher"), "vouchers.redeem"),
+    ClerkAction("coupons", "clerk:coupons", _("Coupons"), "coupons.counter"),
     ClerkAction("bookings", "clerk:bookings", _("Bookings"), "clerk.use"),
     ClerkAction("event_checkin", "clerk:event_checkin", _("Event check-in"), "engagement.checkin"),
     ClerkAction("reservations", "clerk:reservations", _("Reserved for pickup"), "orders.counter"),

@@ -7,6 +7,7 @@ from weloop.dashboard.views import (
     bookings,
     campaigns,
     catalog,
+    coupons,
     deals,
     engagement,
     flash_sales,
@@ -193,6 +194,15 @@ urlpatterns = [
     path("products/<str:product_id>/skus/", catalog.sku_create, name="sku_create"),
     path("skus/<str:sku_id>/edit/", catalog.sku_edit, name="sku_edit"),
     path("skus/<str:sku_id>/store-price/", catalog.sku_store_price, name="sku_store_price"),
+    # coupons: templates, issued coupons, the price floor
+    path("coupons/", coupons.template_list, name="coupon_template_list"),
+    path("coupons/new/", coupons.template_create, name="coupon_template_create"),
+    path("coupons/floor/", coupons.floor_set, name="coupon_floor_set"),
+    path("coupons/issued/", coupons.coupon_list, name="coupon_list"),
+    path("coupons/issued/<str:coupon_id>/void/", coupons.coupon_void, name="coupon_void"),
+    path("coupons/<str:coupon_template_id>/", coupons.template_detail, name="coupon_template_detail"),
+    path("coupons/<str:coupon_template_id>/status/", coupons.template_set_status, name="coupon_template_status"),
+    path("coupons/<str:coupon_template_id>/issue/", coupons.template_issue, name="coupon_template_issue"),
     # deals (团购) and the settlement of their redemptions per store
     path("deals/", deals.deal_list, name="deal_list"),
     path("deals/new/", deals.deal_create, name="deal_create"),

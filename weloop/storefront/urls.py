@@ -5,6 +5,7 @@ from django.urls import path
 from weloop.storefront import (
     booking_views,
     campaign_views,
+    coupon_views,
     deal_views,
     event_views,
     flash_views,
@@ -74,6 +75,10 @@ urlpatterns = [
     path("vouchers/", deal_views.my_vouchers, name="my_vouchers"),
     path("vouchers/<str:voucher_id>/", deal_views.voucher_detail, name="voucher_detail"),
     path("vouchers/<str:voucher_id>/refund", deal_views.voucher_refund, name="voucher_refund"),
+    # the card pack (卡包): coupons, a coupon's QR for the counter, claim links
+    path("coupons/", coupon_views.my_coupons, name="my_coupons"),
+    path("coupons/claim/<str:claim_token>/", coupon_views.coupon_claim, name="coupon_claim"),
+    path("coupons/<str:coupon_id>/", coupon_views.coupon_detail, name="coupon_detail"),
     # events (活动): list, an event (sign up, cancel), my events with the check-in QR, the venue link
     path("events/", event_views.event_list, name="events"),
     path("events/mine/", event_views.my_events, name="my_events"),

@@ -26,6 +26,10 @@ MESSAGES = (
     gettext_noop("A request with this Idempotency-Key is still being processed; retry in a moment."),
     gettext_noop("Something went wrong on our side; it has been logged."),
     gettext_noop("Text must not contain the NUL character (\\u0000)."),
+    # weloop/api/routers/coupons.py
+    gettext_noop("Give 1 to 1000 members."),
+    # weloop/api/routers/engagement.py
+    gettext_noop("action is publish, close or cancel."),
     # weloop/bookings/calculations.py
     gettext_noop("Weekday must be 0 (Monday) to 6 (Sunday)."),
     gettext_noop("A shift ends after it starts, on the same day."),
@@ -132,6 +136,40 @@ MESSAGES = (
     # weloop/core/views.py
     gettext_noop("The request is malformed."),
     gettext_noop("This page does not exist."),
+    # weloop/coupons/errors.py
+    gettext_noop("The coupon template is not valid."),
+    gettext_noop("All coupons of this kind have been given out."),
+    gettext_noop("You already have as many of these coupons as allowed."),
+    gettext_noop("This coupon is paused or ended and cannot be given out."),
+    gettext_noop("No coupon has this code."),
+    gettext_noop("This coupon cannot be used now."),
+    gettext_noop("This coupon has already been used."),
+    gettext_noop("This coupon has expired."),
+    gettext_noop("This coupon cannot be used yet."),
+    gettext_noop("This coupon cannot be used in this store."),
+    gettext_noop("The amount is below what this coupon needs."),
+    gettext_noop("These coupons cannot be used together."),
+    gettext_noop("You have already claimed this coupon."),
+    # weloop/coupons/services.py
+    gettext_noop("A coupon needs a name of at most 80 characters."),
+    gettext_noop("Unknown coupon kind."),
+    gettext_noop("Say how much the coupon takes off."),
+    gettext_noop("The minimum spend must be above the amount off."),
+    gettext_noop("A percent-off coupon takes off between 0.01 % and 99.99 %."),
+    gettext_noop("Choose the SKU given free."),
+    gettext_noop("Give either an end date or a number of days after issue."),
+    gettext_noop("The validity must end after it starts."),
+    gettext_noop("The kind of a coupon already given out cannot change."),
+    gettext_noop("The budget cannot be below the number already given out."),
+    gettext_noop("Unknown status."),
+    gettext_noop("No such coupon template or member."),
+    gettext_noop("Unknown issuing channel."),
+    gettext_noop("This coupon's validity is over."),
+    gettext_noop("No such coupon to claim."),
+    gettext_noop("No member has this card code or phone number."),
+    gettext_noop("No such coupon."),
+    gettext_noop("This coupon is for other products."),
+    gettext_noop("This coupon is for online orders only."),
     # weloop/dashboard/views/home.py
     gettext_noop("No such merchant."),
     # weloop/dashboard/views/qrcodes.py
@@ -143,6 +181,25 @@ MESSAGES = (
     # weloop/discovery/errors.py
     gettext_noop("The radius must be a whole number of metres between 1 and 50000."),
     gettext_noop("The limit must be a whole number between 1 and 50."),
+    # weloop/engagement/errors.py
+    gettext_noop("The event is not valid."),
+    gettext_noop("Sign-up for this event is not open."),
+    gettext_noop("This event is full."),
+    gettext_noop("Some answers are not valid."),
+    gettext_noop("This member has not signed up for the event."),
+    gettext_noop("This check-in code is not valid for any sign-up."),
+    gettext_noop("Check-in is only possible for a published event, from two hours before it starts until it ends."),
+    gettext_noop("Already checked in."),
+    gettext_noop("The survey is not valid."),
+    gettext_noop("The questions of a survey that has responses cannot be changed."),
+    gettext_noop("This survey is not open."),
+    # weloop/engagement/services.py
+    gettext_noop("You have already checked in; the sign-up cannot be cancelled."),
+    gettext_noop("This sign-up was cancelled."),
+    gettext_noop("This check-in link is not valid."),
+    gettext_noop("A survey needs a title of at most 120 characters."),
+    gettext_noop("A survey needs at least one question."),
+    gettext_noop("A closed or cancelled event cannot be changed."),
     # weloop/flashsales/errors.py
     gettext_noop("The flash sale is not valid."),
     gettext_noop("This flash sale has not started yet."),
@@ -184,10 +241,48 @@ MESSAGES = (
     gettext_noop("Hold at least one line."),
     gettext_noop("No such capacity pool."),
     gettext_noop("The capacity would be too large."),
+    # weloop/loyalty/errors.py
+    gettext_noop("The member does not have enough points."),
+    gettext_noop("The stored-value balance is not enough for this payment."),
+    gettext_noop("The amount must be a whole number above zero."),
+    gettext_noop("Say why the points or balance are adjusted."),
+    gettext_noop("You already signed in today; come back tomorrow."),
+    gettext_noop("The level is not valid."),
+    gettext_noop("The loyalty settings are not valid."),
+    gettext_noop("No such level."),
+    gettext_noop("This member card code is not valid or has expired; ask the member to refresh the card."),
+    # weloop/loyalty/services.py
+    gettext_noop("A counter purchase needs a reference."),
+    gettext_noop("Choose how the top-up was paid."),
+    gettext_noop("A top-up needs a reference."),
+    gettext_noop("A payment needs a reference."),
+    gettext_noop("Another level has this name or growth value."),
+    gettext_noop("The points share is at most 10000 basis points."),
+    gettext_noop("A top-up bonus needs a positive amount and a bonus of at least 0."),
+    gettext_noop("A top-up bonus needs min_fen and bonus_fen."),
+    # weloop/marketing/errors.py
+    gettext_noop("The campaign is not valid."),
+    gettext_noop("The cap settings are not valid."),
+    gettext_noop("The segment matches no member who can be messaged: the campaign cannot be sent."),
+    gettext_noop("Only a draft or scheduled campaign can be changed."),
+    gettext_noop("No such campaign."),
+    gettext_noop("No such segment."),
+    gettext_noop("Connect the WeChat account before sending campaigns."),
+    gettext_noop("This link is not valid."),
+    # weloop/marketing/services.py
+    gettext_noop("Unknown campaign kind."),
+    gettext_noop("Messages per member per day is a whole number from 1 to 20."),
+    gettext_noop("The SMS price is between ¥0 and ¥10."),
+    gettext_noop("A campaign needs a name of at most 100 characters."),
+    gettext_noop("No such coupon template."),
+    gettext_noop("A template notice needs its data (keyword: value)."),
     # weloop/members/errors.py
     gettext_noop("The QR code settings are not valid."),
     gettext_noop("Some member profile fields are not valid."),
     gettext_noop("Connect a WeChat service account first."),
+    gettext_noop("The tag is not valid."),
+    gettext_noop("A tag with this name already exists."),
+    gettext_noop("Members still carry this tag; remove it from them first or delete it anyway."),
     # weloop/members/services.py
     gettext_noop("An openid is 1 to 64 characters."),
     gettext_noop("Unknown member source."),
@@ -200,6 +295,16 @@ MESSAGES = (
     gettext_noop("A guide QR code needs a staff member."),
     gettext_noop("A channel QR code needs a channel name."),
     gettext_noop("This staff member is deactivated."),
+    # weloop/members/tags.py
+    gettext_noop("A tag needs a name."),
+    gettext_noop("Unknown tag kind."),
+    gettext_noop("Unknown tag source."),
+    gettext_noop("These fields cannot be changed."),
+    gettext_noop("This member belongs to another merchant."),
+    gettext_noop("This tag belongs to another merchant."),
+    gettext_noop("The birthday must be a date in the past."),
+    gettext_noop("Unknown gender."),
+    gettext_noop("A city is at most 64 characters."),
     # weloop/messaging/errors.py
     gettext_noop("The reply is not valid."),
     gettext_noop("The auto-reply rule is not valid."),
@@ -251,6 +356,9 @@ MESSAGES = (
     gettext_noop("A pickup order completes when its code is verified."),
     gettext_noop("Only pickup orders wait in a store."),
     gettext_noop("Ship the order first."),
+    # weloop/orders/services/pricing.py
+    gettext_noop("The number of points is a whole number of at least 0."),
+    gettext_noop("The order does not reach this coupon's minimum spend."),
     # weloop/orders/services/refunds.py
     gettext_noop("A refund is more than 0."),
     gettext_noop("This request was already decided."),
@@ -284,6 +392,37 @@ MESSAGES = (
     gettext_noop("The reason is at most 80 characters."),
     gettext_noop("The refund number is 1 to 64 letters, digits, _ - | * or @."),
     gettext_noop("No such refund."),
+    # weloop/presales/errors.py
+    gettext_noop("The presale is not valid."),
+    gettext_noop("This presale is not open."),
+    gettext_noop("This presale has closed."),
+    gettext_noop("This presale is full."),
+    gettext_noop("That is more than one member may order in this presale."),
+    gettext_noop("This presale cannot be settled now: the target is not met and the deadline has not passed."),
+    gettext_noop("There is no balance to pay on this presale order."),
+    gettext_noop("The time to pay the balance has passed; the deposit is forfeited."),
+    # weloop/presales/services.py
+    gettext_noop("The mode is full or deposit."),
+    gettext_noop("Give the deadline with its time zone."),
+    gettext_noop("The deadline must be in the future."),
+    gettext_noop("Only a draft or open presale can be edited."),
+    gettext_noop("Order at least one unit."),
+    gettext_noop("No such presale."),
+    gettext_noop("Give a delivery address (name, phone, address)."),
+    gettext_noop("No such presale order."),
+    gettext_noop("Please try again."),
+    # weloop/referrals/errors.py
+    gettext_noop("This referral link is not valid."),
+    gettext_noop("You cannot refer yourself."),
+    gettext_noop("This referral would create a loop: the referrer was brought in by you or your friends."),
+    gettext_noop("This member cannot refer friends at the moment."),
+    gettext_noop("This member was already referred by someone else; the first referral counts."),
+    gettext_noop("Referrals are switched off for this shop."),
+    gettext_noop("The referral settings are not valid."),
+    gettext_noop("This referrer has no available commission to put on a statement (or their balance is negative)."),
+    gettext_noop("Only an open statement can be marked paid or voided."),
+    # weloop/referrals/services.py
+    gettext_noop("The second-level rate may not be above the direct rate."),
     # weloop/reviews/errors.py
     gettext_noop("Only a completed purchase, redeemed voucher or attended booking of yours can be reviewed."),
     gettext_noop("You have already reviewed this."),
@@ -294,6 +433,19 @@ MESSAGES = (
     gettext_noop("A rating is a whole number from 1 to 5."),
     gettext_noop("That product is not part of this purchase."),
     gettext_noop("Name the product the product rating is about."),
+    # weloop/segments/errors.py
+    gettext_noop("The segment expression is not valid."),
+    gettext_noop("The expression names a tag that does not exist."),
+    gettext_noop("The segment is not valid."),
+    gettext_noop("No segment has this id."),
+    # weloop/segments/expressions.py
+    gettext_noop("Each part needs 'term' or 'op' (and, or, not)."),
+    gettext_noop("The expression is nested too deeply."),
+    gettext_noop("Each part of the expression must be an object."),
+    # weloop/segments/services.py
+    gettext_noop("A segment needs a name."),
+    gettext_noop("A segment name has at most 60 characters."),
+    gettext_noop("Another segment already has this name."),
     # weloop/service_desk/errors.py
     gettext_noop("The customer-service window is closed: WeChat allows replies only within 48 hours of the customer's last message, 5 at most. Send a template message instead."),  # noqa: E501
     gettext_noop("The replies allowed since the customer's last message are used up; wait for the customer to write again, or send a template message."),  # noqa: E501
@@ -346,6 +498,20 @@ MESSAGES = (
     gettext_noop("The phone number may contain digits, spaces, +, - and brackets."),
     gettext_noop("Unknown store in the assignment."),
     gettext_noop("Special hours need an opening and a closing time."),
+    # weloop/tagging/errors.py
+    gettext_noop("The auto-tag rule is not valid."),
+    gettext_noop("This kind of rule only applies to new events; it cannot be applied to past ones."),
+    gettext_noop("WeChat allows at most 100 tags per service account; stop syncing another tag first."),
+    gettext_noop("Connect a WeChat service account before syncing tags."),
+    # weloop/tagging/rules.py
+    gettext_noop("Survey answers are stored by the engagement app; this rule tags members as they answer."),
+    gettext_noop("Unknown rule kind."),
+    gettext_noop("Parameters must be an object."),
+    gettext_noop("Activate the rule before applying it."),
+    gettext_noop("options maps option names to values, e.g. {\"size\": \"38\"}."),
+    gettext_noop("field is gender, city or birthday_month."),
+    # weloop/tagging/sync.py
+    gettext_noop("The WeChat account already has 100 tags (some may have been made outside WeLoop)."),
     # weloop/tenants/access.py
     gettext_noop("Only platform operators may open the platform console."),
     # weloop/tenants/errors.py
@@ -386,7 +552,6 @@ MESSAGES = (
     gettext_noop("The deal price cannot be above the list price."),
     gettext_noop("Unknown voucher kind."),
     gettext_noop("Give either an end date or a number of days after purchase."),
-    gettext_noop("The validity must end after it starts."),
     gettext_noop("The commissions cannot exceed 100 % together."),
     gettext_noop("Choose at least one store where the deal can be used."),
     gettext_noop("The kind of a deal with vouchers cannot change."),

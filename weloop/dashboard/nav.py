@@ -62,6 +62,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("referral", "dashboard:referral_referrers", _("Referrals"), "referrals.manage"),
     NavItem("campaign", "dashboard:campaign_list", _("Campaigns"), "campaigns.manage"),
     NavItem("segment", "dashboard:segment_list", _("Segments"), "segments.manage"),
+    NavItem("tag", "dashboard:tag_list", _("Tags"), "tags.manage"),
 )
 
 

@@ -27,6 +27,7 @@ from weloop.dashboard.views import (
     service_desk,
     staff,
     stores,
+    tags,
     wechat,
 )
 
@@ -63,6 +64,19 @@ urlpatterns = [
     # members
     path("members/", members.member_list, name="member_list"),
     path("members/<str:member_id>/", members.member_detail, name="member_detail"),
+    path("members/<str:member_id>/tags/", tags.member_tag_edit, name="member_tag_edit"),
+    path("members/<str:member_id>/attributes/", tags.member_attributes_edit, name="member_attributes_edit"),
+    # tags, care flags, WeChat tag sync, auto-tag rules
+    path("tags/", tags.tag_list, name="tag_list"),
+    path("tags/new/", tags.tag_create, name="tag_create"),
+    path("tags/rules/", tags.rule_list, name="tag_rule_list"),
+    path("tags/rules/new/", tags.rule_create, name="tag_rule_create"),
+    path("tags/rules/<str:rule_id>/", tags.rule_edit, name="tag_rule_edit"),
+    path("tags/rules/<str:rule_id>/apply/", tags.rule_apply, name="tag_rule_apply"),
+    path("tags/rules/<str:rule_id>/delete/", tags.rule_delete, name="tag_rule_delete"),
+    path("tags/<str:tag_id>/", tags.tag_edit, name="tag_edit"),
+    path("tags/<str:tag_id>/sync/", tags.tag_sync_now, name="tag_sync_now"),
+    path("tags/<str:tag_id>/delete/", tags.tag_delete, name="tag_delete"),
     # QR codes
     path("qr-codes/", qrcodes.qr_code_list, name="qr_code_list"),
     path("qr-codes/new/", qrcodes.qr_code_create, name="qr_code_create"),

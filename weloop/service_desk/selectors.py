@@ -14,7 +14,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from weloop.core import clock
 from weloop.core.db import get_or_not_found
 from weloop.members.models import Member
-from weloop.members.selectors import member_timeline
+from weloop.members.selectors import member_care_flags, member_timeline
 from weloop.orders.selectors import order_list
 from weloop.service_desk.enums import ConversationStatus, InboxFilter, TicketStatus
 from weloop.service_desk.models import (
@@ -194,6 +194,8 @@ class MemberContext:
     # Apps that do not exist yet are shown only once they do (never imported from here).
     vouchers_enabled: bool
     bookings_enabled: bool
+    # Care flags (接待注意): tags marked for whoever serves the member, shown first.
+    care_flags: list[Any] = field(default_factory=list)
 
 
 def member_context(*, merchant: Merchant, member: Member) -> MemberContext:
@@ -206,6 +208,7 @@ def member_context(*, merchant: Merchant, member: Member) -> MemberContext:
         tickets=list(Ticket.objects.for_merchant(merchant).filter(member=member).order_by("-id")[:5]),
         vouchers_enabled=apps.is_installed("weloop.vouchers"),
         bookings_enabled=apps.is_installed("weloop.bookings"),
+        care_flags=member_care_flags(merchant=merchant, member=member),
     )
 
 

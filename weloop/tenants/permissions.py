@@ -77,6 +77,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "campaigns.manage": _MANAGERS,
     # Segments: who is in a campaign's audience is marketing work: managers.
     "segments.manage": _MANAGERS,
+    # Tags: managers define tags, care flags, WeChat sync and auto-tag rules; whoever serves members
+    # (store managers, the service desk) may tag a member and fill in birthday, gender and city.
+    "tags.manage": _MANAGERS,
+    "members.tag": _MANAGERS | {StaffRole.STORE_MANAGER, StaffRole.SERVICE_AGENT},
     # Coupons: managers define templates, budgets and the price floor; the counter redeems coupons on
     # offline sales and gives a member a coupon (scoped to its stores).
     "coupons.manage": _MANAGERS,

@@ -8,12 +8,14 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 
+from weloop.dashboard.views.tags import member_tags_context
 from weloop.dashboard.web import render_page
 from weloop.dashboard.wechat_selectors import member_search, timeline_items
 from weloop.members.enums import MemberSource
 from weloop.members.selectors import member_get, member_timeline
 from weloop.stores.selectors import store_list
 from weloop.tenants.access import staff_view
+from weloop.tenants.permissions import has_permission
 
 PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 100
@@ -63,5 +65,7 @@ def member_detail(request: HttpRequest, member_id: str) -> HttpResponse:
         "member": member,
         "page": page,
         "timeline": timeline_items(merchant=merchant, member=member, touches=page),
+        **member_tags_context(merchant=merchant, member=member),
+        "can_tag": has_permission(request.staff, "members.tag"),  # type: ignore[attr-defined]
     }
     return render_page(request, "dashboard/members/detail.html", context)

@@ -35,11 +35,12 @@ from weloop.api.routers import (
     analytics,
     bookings,
     campaigns,
-    coupons,
     catalog,
+    coupons,
     discovery,
     engagement,
     flashsales,
+    loyalty,
     members,
     notifications,
     orders,
@@ -87,9 +88,11 @@ ROUTERS: list[tuple[str, Router]] = [
     ("/campaigns", campaigns.router),
     ("/segments", segments.router),
     ("/presales", presales.router),
-    ("/coupons", coupons.router),
     ("/events", engagement.events_router),
     ("/surveys", engagement.surveys_router),
+    ("/coupons", coupons.router),
+    ("/loyalty", loyalty.router),
+    ("/stored-value", loyalty.stored_value_router),
 ]
 
 

@@ -14,7 +14,7 @@ from weloop.core import clock
 from weloop.marketing import services
 from weloop.marketing.enums import BatchStatus, CampaignStatus
 from weloop.marketing.errors import EmptyAudience, InvalidCampaign
-from weloop.marketing.models import CampaignBatch
+from weloop.marketing.models import Campaign, CampaignBatch
 from weloop.members.selectors import member_find_by_openid
 from weloop.simulator import phone
 from weloop.simulator.accounts import account_for_appid
@@ -196,3 +196,26 @@ def test_mass_send_delivery_is_reported_from_masssendjobfinish(followers, new_me
     with clock.frozen_at(NOON):
         campaign = send_now(merchant, "delivered")
     wait_for(lambda: services.delivery_count(campaign=campaign) == 3)
+
+
+def test_template_campaign_goes_one_by_one_and_a_retry_sends_no_second_notice(followers, new_merchant):
+    merchant = new_merchant.merchant
+    with clock.frozen_at(NOON):
+        campaign = services.campaign_create(
+            merchant=merchant,
+            data=services.CampaignInput(
+                name="notice",
+                kind="template",
+                content={"template_id": "TPL_PROMO", "data": {"first": "New menu", "keyword1": "today"}},
+            ),
+        )
+        services.campaign_schedule(merchant=merchant, public_id=campaign.public_id)
+        batch = CampaignBatch.objects.get(campaign=campaign)
+        # a worker that died after sending, before closing: the retry repeats the sends
+        CampaignBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.RESERVED, done=0, attempted=3)
+        Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING, sent_count=0)
+        services.campaign_batch_run(batch_pk=batch.pk)
+    campaign.refresh_from_db()
+    assert campaign.sent_count == 3
+    notices = SimOutboundMessage.objects.filter(user__in=followers, kind=OutboundKind.TEMPLATE)
+    assert sorted(notices.values_list("user_id", flat=True)) == sorted(u.pk for u in followers)

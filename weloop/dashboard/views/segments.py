@@ -122,13 +122,13 @@ def _edit(request: HttpRequest, segment: Segment | None) -> HttpResponse:
             initial = {"name": segment.name, "description": segment.description, "expression": segment.expression}
         return _form_page(request, SegmentForm(initial=initial), segment)
     if "add_term" in request.POST:  # the builder without JavaScript: re-show the form, save nothing
-        data = request.POST.copy()
-        data["expression"] = _builder_expression(request)
-        return _form_page(request, SegmentForm(initial=data.dict()), segment)
+        initial = {key: request.POST.get(key, "") for key in ("name", "description")}
+        initial["expression"] = _builder_expression(request)
+        return _form_page(request, SegmentForm(initial=initial), segment)
     form = SegmentForm(request.POST)
     if not form.is_valid():
         return _form_page(request, form, segment, status=400)
-    data = form.cleaned_data
+    data: dict[str, str] = form.cleaned_data
     try:
         if segment is None:
             segment = services.segment_create(

@@ -31,6 +31,7 @@ CLERK_ACTIONS: list[ClerkAction] = [
     ClerkAction("valet", "clerk:valet", _("New order"), "orders.counter"),
     ClerkAction("redeem", "clerk:voucher_redeem", _("Redeem a voucher"), "vouchers.redeem"),
     ClerkAction("coupons", "clerk:coupons", _("Coupons"), "coupons.counter"),
+    ClerkAction("member_card", "clerk:member_card", _("Member card"), "loyalty.counter"),
     ClerkAction("bookings", "clerk:bookings", _("Bookings"), "clerk.use"),
     ClerkAction("event_checkin", "clerk:event_checkin", _("Event check-in"), "engagement.checkin"),
     ClerkAction("reservations", "clerk:reservations", _("Reserved for pickup"), "orders.counter"),

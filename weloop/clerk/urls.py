@@ -1,6 +1,6 @@
 from django.urls import path
 
-from weloop.clerk import booking_views, coupon_views, event_views, order_views, views, voucher_views
+from weloop.clerk import booking_views, card_views, coupon_views, event_views, order_views, views, voucher_views
 
 app_name = "clerk"
 
@@ -12,8 +12,9 @@ urlpatterns = [
     path("orders/new/", order_views.valet, name="valet"),
     path("vouchers/redeem/", voucher_views.redeem, name="voucher_redeem"),
     path("vouchers/redemptions/<str:redemption_id>/undo/", voucher_views.undo, name="voucher_undo"),
-    path("events/checkin/", event_views.checkin, name="event_checkin"),
     path("coupons/", coupon_views.counter, name="coupons"),
+    path("events/checkin/", event_views.checkin, name="event_checkin"),
+    path("card/", card_views.member_card, name="member_card"),
     path("bookings/", booking_views.bookings, name="bookings"),
     path("bookings/<str:booking_id>/action/", booking_views.booking_action, name="booking_action"),
     path("reservations/", booking_views.reservations, name="reservations"),

@@ -44,6 +44,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("category", "dashboard:category_list", _("Categories"), "catalog.manage"),
     NavItem("deal", "dashboard:deal_list", _("Deals"), "deals.manage"),
     NavItem("coupon", "dashboard:coupon_template_list", _("Coupons"), "coupons.manage"),
+    NavItem("loyalty", "dashboard:loyalty_settings", _("Points and levels"), "loyalty.manage"),
     NavItem("review", "dashboard:review_list", _("Reviews"), "reviews.manage"),
     NavItem("booking", "dashboard:booking_day", _("Bookings"), "bookings.view"),
     NavItem("flash_sale", "dashboard:flash_sale_list", _("Flash sales"), "flashsales.manage"),

@@ -253,6 +253,25 @@ def points_for_order_paid(*, merchant: Any, member: Any, order_no: str, paid_fen
     )
 
 
+def points_for_offline_purchase(
+    *, merchant: Any, member: Any, amount_fen: int, ref: str, actor: str = ""
+) -> PointsEntry | None:
+    """Points and growth for a purchase paid at the counter outside the system (idempotent per ref)."""
+    amount_fen = _positive(amount_fen)
+    if not ref:
+        raise errors.InvalidAmount("A counter purchase needs a reference.", extra={"field": "ref"})
+    settings = settings_of(merchant=merchant)
+    return points_earn(
+        merchant=merchant,
+        member=member,
+        points=(amount_fen // 100) * settings.points_per_yuan,
+        ref=f"counter:{ref}",
+        reason="counter purchase",
+        actor=actor,
+        growth_fen=amount_fen,
+    )
+
+
 def points_for_order_refunded(
     *, merchant: Any, member: Any, order_no: str, total_fen: int, refunded_fen: int
 ) -> PointsEntry | None:

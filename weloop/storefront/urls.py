@@ -5,6 +5,7 @@ from django.urls import path
 from weloop.storefront import (
     booking_views,
     campaign_views,
+    card_views,
     coupon_views,
     deal_views,
     event_views,
@@ -34,6 +35,8 @@ urlpatterns = [
     path("oauth/start", member_views.oauth_start, name="oauth_start"),
     path("oauth/callback", member_views.oauth_callback, name="oauth_callback"),
     path("me/", member_views.me, name="me"),
+    path("me/card/", card_views.member_card, name="member_card"),
+    path("me/card/signin", card_views.member_signin, name="member_signin"),
     path("me/notifications/", notification_views.my_notifications, name="my_notifications"),
     path("me/marketing/", campaign_views.my_marketing, name="my_marketing"),
     path("c/<str:token>", campaign_views.campaign_link, name="campaign_link"),

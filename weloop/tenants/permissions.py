@@ -85,6 +85,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # offline sales and gives a member a coupon (scoped to its stores).
     "coupons.manage": _MANAGERS,
     "coupons.counter": _MANAGERS | {StaffRole.STORE_MANAGER, StaffRole.CLERK},
+    # Loyalty: managers set earn rules, levels, bonuses and adjust ledgers; the counter looks a member
+    # up by their card QR, adds points for an offline purchase, takes top-ups and balance payments.
+    "loyalty.manage": _MANAGERS,
+    "loyalty.counter": _MANAGERS | {StaffRole.STORE_MANAGER, StaffRole.CLERK},
 }
 
 # Permissions that a store assignment narrows to the assigned stores.

@@ -1,0 +1,31 @@
+"""Paying an order with the stored-value balance at the counter."""
+
+from __future__ import annotations
+
+import pytest
+
+from weloop.loyalty import services as loyalty
+from weloop.loyalty.errors import InsufficientBalance
+from weloop.loyalty.models import MemberAccount
+from weloop.orders.services.stored_value import order_balance_refund, order_pay_with_balance
+from weloop.orders.tests.fixtures import *  # noqa: F403
+
+pytestmark = pytest.mark.django_db
+
+
+def test_order_paid_with_balance_once_and_refused_when_short(merchant, member, sku, stock, place, clerk):
+    stock(sku, 5)
+    order = place([(sku, 1)])
+    loyalty.value_topup(merchant=merchant, member=member, amount_fen=order.total_fen - 1, method="cash", ref="t1")
+    with pytest.raises(InsufficientBalance):
+        order_pay_with_balance(merchant=merchant, order=order, staff=clerk)
+    order.refresh_from_db()
+    assert order.status == "pending_payment"
+    loyalty.value_topup(merchant=merchant, member=member, amount_fen=1, method="cash", ref="t2")
+    payment = order_pay_with_balance(merchant=merchant, order=order, staff=clerk)
+    order.refresh_from_db()
+    assert order.status != "pending_payment" and payment.amount_fen == order.total_fen
+    assert MemberAccount.objects.get(member=member).balance_fen == 0
+    assert order_balance_refund(merchant=merchant, order=order, refund_ref="r1") == order.total_fen
+    assert order_balance_refund(merchant=merchant, order=order, refund_ref="r1") == 0
+    assert MemberAccount.objects.get(member=member).balance_fen == order.total_fen

@@ -28,6 +28,7 @@ from weloop.demo.seed_orders import seed_order_states
 from weloop.demo.seed_presales import seed_presales
 from weloop.demo.seed_referrals import seed_referrals
 from weloop.demo.seed_segments import seed_segments
+from weloop.demo.seed_tags import seed_tags
 from weloop.demo.service_desk_seed import seed_service_desk
 from weloop.inventory import services as inventory
 from weloop.inventory.calculations import sku_subject
@@ -494,6 +495,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("referrals", seed_referrals),
     ("campaigns", seed_campaigns),
     ("attribution", seed_attribution),
+    ("tags", seed_tags),  # after members, catalog and orders: rules backfill from them
     ("segments", seed_segments),  # after the members and tags steps
 ]
 

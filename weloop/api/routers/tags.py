@@ -182,25 +182,27 @@ def create_rule(request: HttpRequest, payload: TagRuleIn) -> TagRule:
     return services.rule_create(merchant=merchant_of(request), **payload.model_dump())
 
 
-@rules_router.get("/{rule_id}", response=TagRuleOut, summary="Get an auto-tag rule")
-def get_rule(request: HttpRequest, rule_id: RuleId) -> TagRule:
+@rules_router.get("/{tag_rule_id}", response=TagRuleOut, summary="Get an auto-tag rule")
+def get_rule(request: HttpRequest, tag_rule_id: RuleId) -> TagRule:
     """One auto-tag rule with its parameters and counters."""
-    return selectors.rule_get(merchant=merchant_of(request), rule_id=rule_id)
+    return selectors.rule_get(merchant=merchant_of(request), rule_id=tag_rule_id)
 
 
-@rules_router.patch("/{rule_id}", response=TagRuleOut, summary="Change an auto-tag rule")
-def update_rule(request: HttpRequest, payload: TagRulePatch, rule_id: RuleId) -> TagRule:
+@rules_router.patch("/{tag_rule_id}", response=TagRuleOut, summary="Change an auto-tag rule")
+def update_rule(request: HttpRequest, payload: TagRulePatch, tag_rule_id: RuleId) -> TagRule:
     """Change name, tag, kind, params or switch it off; tags already put stay."""
-    return services.rule_update(merchant=merchant_of(request), rule_id=rule_id, **payload.model_dump(exclude_none=True))
+    return services.rule_update(
+        merchant=merchant_of(request), rule_id=tag_rule_id, **payload.model_dump(exclude_none=True)
+    )
 
 
-@rules_router.delete("/{rule_id}", response={204: None}, summary="Delete an auto-tag rule")
-def delete_rule(request: HttpRequest, rule_id: RuleId) -> None:
+@rules_router.delete("/{tag_rule_id}", response={204: None}, summary="Delete an auto-tag rule")
+def delete_rule(request: HttpRequest, tag_rule_id: RuleId) -> None:
     """Members keep the tags it put."""
-    services.rule_delete(merchant=merchant_of(request), rule_id=rule_id)
+    services.rule_delete(merchant=merchant_of(request), rule_id=tag_rule_id)
 
 
-@rules_router.post("/{rule_id}/apply", response=TagRuleApplyOut, summary="Apply a rule to existing members now")
-def apply_rule(request: HttpRequest, rule_id: RuleId) -> dict:
+@rules_router.post("/{tag_rule_id}/apply", response=TagRuleApplyOut, summary="Apply a rule to existing members now")
+def apply_rule(request: HttpRequest, tag_rule_id: RuleId) -> dict:
     """Idempotent backfill from stored orders, redemptions, visits and attributes."""
-    return {"added": services.rule_apply_now(merchant=merchant_of(request), rule_id=rule_id)}
+    return {"added": services.rule_apply_now(merchant=merchant_of(request), rule_id=tag_rule_id)}

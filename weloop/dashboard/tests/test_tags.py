@@ -63,7 +63,7 @@ def test_rules_pages_create_and_apply(owner_client, merchant, member):
     )
     assert created.status_code == 302
     rule = TagRule.objects.get()
-    owner_client.post(reverse("dashboard:tag_rule_apply", kwargs={"rule_id": rule.public_id}))
+    owner_client.post(reverse("dashboard:tag_rule_apply", kwargs={"tag_rule_id": rule.public_id}))
     assert MemberTag.objects.filter(member=member, tag=tag).exists()
     assert b"women" in owner_client.get(reverse("dashboard:tag_rule_list")).content
     spend = owner_client.post(

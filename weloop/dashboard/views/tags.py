@@ -60,7 +60,9 @@ class RuleForm(forms.Form):
 
     def __init__(self, *args: Any, tags: list[Tag], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tag_id"].choices = [(t.public_id, t.name) for t in tags]
+        field = self.fields["tag_id"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(t.public_id, t.name) for t in tags]
 
     def params(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -172,6 +174,7 @@ def tag_edit(request: HttpRequest, tag_id: str) -> HttpResponse:
 @require_POST
 def tag_delete(request: HttpRequest, tag_id: str) -> HttpResponse:
     merchant = request.merchant  # type: ignore[attr-defined]
+    member_selectors.tag_get(merchant=merchant, public_id=tag_id)  # another merchant's tag: 404
     try:
         member_services.tag_delete(merchant=merchant, tag_id=tag_id, force=request.POST.get("force") == "1")
     except WeloopError as error:
@@ -222,7 +225,7 @@ def _rule_page(request: HttpRequest, rule: TagRule | None) -> HttpResponse:
             error = failure
         else:
             messages.success(request, gettext("Rule saved. Use “Apply now” to tag members who already match."))
-            return redirect("dashboard:tag_rule_edit", rule_id=rule.public_id)
+            return redirect("dashboard:tag_rule_edit", tag_rule_id=rule.public_id)
     status = 400 if request.method == "POST" else 200
     return render_page(
         request, "dashboard/tags/rule_form.html", {"form": form, "rule": rule, **error_context(error)}, status=status
@@ -235,27 +238,28 @@ def rule_create(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view("tags.manage")
-def rule_edit(request: HttpRequest, rule_id: str) -> HttpResponse:
-    return _rule_page(request, selectors.rule_get(merchant=request.merchant, rule_id=rule_id))  # type: ignore[attr-defined]
+def rule_edit(request: HttpRequest, tag_rule_id: str) -> HttpResponse:
+    return _rule_page(request, selectors.rule_get(merchant=request.merchant, rule_id=tag_rule_id))  # type: ignore[attr-defined]
 
 
 @staff_view("tags.manage")
 @require_POST
-def rule_apply(request: HttpRequest, rule_id: str) -> HttpResponse:
+def rule_apply(request: HttpRequest, tag_rule_id: str) -> HttpResponse:
     merchant = request.merchant  # type: ignore[attr-defined]
+    selectors.rule_get(merchant=merchant, rule_id=tag_rule_id)  # another merchant's rule: 404
     try:
-        added = services.rule_apply_now(merchant=merchant, rule_id=rule_id)
+        added = services.rule_apply_now(merchant=merchant, rule_id=tag_rule_id)
     except WeloopError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, gettext("%(n)d members tagged now.") % {"n": added})
-    return redirect("dashboard:tag_rule_edit", rule_id=rule_id)
+    return redirect("dashboard:tag_rule_edit", tag_rule_id=tag_rule_id)
 
 
 @staff_view("tags.manage")
 @require_POST
-def rule_delete(request: HttpRequest, rule_id: str) -> HttpResponse:
-    services.rule_delete(merchant=request.merchant, rule_id=rule_id)  # type: ignore[attr-defined]
+def rule_delete(request: HttpRequest, tag_rule_id: str) -> HttpResponse:
+    services.rule_delete(merchant=request.merchant, rule_id=tag_rule_id)  # type: ignore[attr-defined]
     messages.success(request, gettext("Rule deleted; members keep the tags it put."))
     return redirect("dashboard:tag_rule_list")
 

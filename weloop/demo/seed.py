@@ -23,6 +23,7 @@ from weloop.demo.seed_bookings import seed_bookings
 from weloop.demo.seed_campaigns import seed_campaigns
 from weloop.demo.seed_deals import seed_deals
 from weloop.demo.seed_engagement import seed_engagement
+from weloop.demo.seed_loyalty import seed_loyalty
 from weloop.demo.seed_notifications import seed_notifications
 from weloop.demo.seed_orders import seed_order_states
 from weloop.demo.seed_presales import seed_presales
@@ -493,6 +494,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("bookings", seed_bookings),
     ("notifications", seed_notifications),
     ("referrals", seed_referrals),
+    ("loyalty", seed_loyalty),  # after the orders steps: points from paid orders
     ("campaigns", seed_campaigns),
     ("attribution", seed_attribution),
     ("tags", seed_tags),  # after members, catalog and orders: rules backfill from them

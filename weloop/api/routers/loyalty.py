@@ -62,6 +62,7 @@ def create_level(request: HttpRequest, payload: LevelIn) -> tuple[int, dict | No
 
 @router.put("/levels/{level_id}", response=LevelOut, summary="Replace a level")
 def update_level(request: HttpRequest, level_id: LevelId, payload: LevelIn) -> dict | None:
+    """Replace a level's name, threshold and benefits; members are re-placed at once."""
     merchant = merchant_of(request)
     level = _level(merchant, level_id)
     return level_out(services.level_update(merchant=merchant, level=level, data=_level_input(payload)))
@@ -69,6 +70,7 @@ def update_level(request: HttpRequest, level_id: LevelId, payload: LevelIn) -> d
 
 @router.delete("/levels/{level_id}", response={204: None}, summary="Delete a level")
 def delete_level(request: HttpRequest, level_id: LevelId) -> tuple[int, None]:
+    """Delete a level; its members move to the level their growth reaches."""
     merchant = merchant_of(request)
     services.level_delete(merchant=merchant, level=_level(merchant, level_id))
     return 204, None
@@ -85,6 +87,7 @@ def get_account(request: HttpRequest, member_id: MemberId) -> dict:
 
 @router.get("/members/{member_id}/points", response=PointsPage, summary="A member's points ledger")
 def points_ledger(request: HttpRequest, member_id: MemberId, page: Query[PageIn]) -> dict:
+    """Every change of the member's points, newest first (earned lots show what remains and when it expires)."""
     merchant = merchant_of(request)
     member = member_get(merchant=merchant, public_id=member_id)
     result = paginate(selectors.points_history(merchant=merchant, member=member), page)
@@ -118,6 +121,7 @@ def adjust_points(request: HttpRequest, member_id: MemberId, payload: PointsAdju
 
 @stored_value_router.get("/members/{member_id}", response=BalanceOut, summary="A member's balance")
 def get_balance(request: HttpRequest, member_id: MemberId) -> dict:
+    """The member's stored-value balance in fen (0 before the first top-up)."""
     merchant = merchant_of(request)
     member = member_get(merchant=merchant, public_id=member_id)
     return {
@@ -128,6 +132,7 @@ def get_balance(request: HttpRequest, member_id: MemberId) -> dict:
 
 @stored_value_router.get("/members/{member_id}/ledger", response=ValuePage, summary="A member's balance ledger")
 def value_ledger(request: HttpRequest, member_id: MemberId, page: Query[PageIn]) -> dict:
+    """Every change of the member's stored-value balance, newest first."""
     merchant = merchant_of(request)
     member = member_get(merchant=merchant, public_id=member_id)
     result = paginate(selectors.value_history(merchant=merchant, member=member), page)

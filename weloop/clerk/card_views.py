@@ -1,6 +1,7 @@
 """The member card at the counter: scan or type the card code from the member's H5 card, see the
 member (level, points, balance, care flags), add points for an offline purchase, take a top-up
-(cash or bank card, with the merchant's bonus) or a payment from the stored-value balance.
+(cash or bank card, with the merchant's bonus), a payment from the stored-value balance, or pay one of
+the member's unpaid orders with the balance.
 
 Every form carries a one-time token: a double submit adds points or takes money once.
 """
@@ -14,13 +15,15 @@ from django.shortcuts import render
 from django.utils.translation import gettext
 
 from weloop.clerk.views import _frame
-from weloop.core.errors import WeloopError
+from weloop.core.errors import NotFound, WeloopError
 from weloop.core.ids import random_token
 from weloop.core.money import format_fen, yuan_to_fen
 from weloop.loyalty import selectors, services
 from weloop.loyalty.cards import card_code_member_id
 from weloop.loyalty.errors import InvalidCardCode
 from weloop.members.selectors import member_care_flags
+from weloop.orders.models import Order
+from weloop.orders.services.stored_value import order_pay_with_balance
 from weloop.tenants.access import staff_view
 
 
@@ -61,6 +64,19 @@ def member_card(request: HttpRequest) -> HttpResponse:
                 )
                 context["done"] = gettext("Paid from the balance: %(amount)s.") % {
                     "amount": format_fen(paid.amount_fen)
+                }
+            elif action == "order":
+                order = (
+                    Order.objects.for_merchant(merchant)
+                    .filter(order_no=request.POST.get("order_no", "").strip(), member=member)
+                    .first()
+                )
+                if order is None:
+                    raise NotFound(gettext("This member has no order with this number."), extra={"what": "order"})
+                payment = order_pay_with_balance(merchant=merchant, order=order, staff=request.staff)  # type: ignore[attr-defined]
+                context["done"] = gettext("Order %(no)s paid from the balance: %(amount)s.") % {
+                    "no": order.order_no,
+                    "amount": format_fen(payment.amount_fen),
                 }
             elif action == "topup":
                 entry = services.value_topup(

@@ -21,8 +21,15 @@ CampaignId = Annotated[str, Path(description="The campaign's public id (`cmp_…
 
 
 @router.get("", response=CampaignPage, summary="List campaigns")
-def list_campaigns(request: HttpRequest, page: Query[PageIn], status: str | None = None) -> dict:
-    """Newest first; filter by status."""
+def list_campaigns(
+    request: HttpRequest,
+    page: Query[PageIn],
+    status: Annotated[
+        str | None,
+        Query(description="Only campaigns in this status (draft, scheduled, sending, sent, cancelled, failed)."),
+    ] = None,
+) -> dict:
+    """The merchant's campaigns, newest first, optionally of one status."""
     return paginate(selectors.campaign_list(merchant=merchant_of(request), status=status), page)
 
 
@@ -37,6 +44,7 @@ def create_campaign(request: HttpRequest, payload: CampaignIn) -> tuple[int, Cam
 
 @router.get("/{campaign_id}", response=CampaignOut, summary="Get a campaign")
 def get_campaign(request: HttpRequest, campaign_id: CampaignId) -> Campaign:
+    """One campaign with its status and schedule; 404 for another merchant's."""
     return services.campaign_get(merchant=merchant_of(request), public_id=campaign_id)
 
 
@@ -56,6 +64,7 @@ def cancel_campaign(request: HttpRequest, campaign_id: CampaignId) -> Campaign:
 
 @router.get("/{campaign_id}/report", response=CampaignReportOut, summary="A campaign's report")
 def campaign_report(request: HttpRequest, campaign_id: CampaignId) -> Report:
+    """Progress, sends, skips by reason, coupons issued, delivery, clicks and the SMS comparison."""
     merchant = merchant_of(request)
     campaign = services.campaign_get(merchant=merchant, public_id=campaign_id)
     return selectors.campaign_report(merchant=merchant, campaign=campaign)

@@ -23,7 +23,7 @@ from weloop.stores import selectors as store_selectors
 from weloop.stores.enums import StoreStatus
 from weloop.stores.models import Store
 from weloop.tenants.access import staff_view
-from weloop.tenants.models import StaffMember
+from weloop.tenants.models import Merchant, StaffMember
 from weloop.tenants.permissions import has_permission
 
 
@@ -59,7 +59,7 @@ class IssueForm(forms.Form):
         self.order_fields(["template", "member", "token"])
 
 
-def _templates(merchant: object) -> list[tuple[str, str]]:
+def _templates(merchant: Merchant) -> list[tuple[str, str]]:
     return [(t.public_id, t.name) for t in selectors.template_list(merchant=merchant, status="active")[:100]]
 
 
@@ -96,19 +96,19 @@ def counter(request: HttpRequest) -> HttpResponse:
         else:
             context["use_form"], status = form, 400
     elif action == "issue":
-        form = IssueForm(request.POST, templates=templates)
-        if form.is_valid():
+        issue_form = IssueForm(request.POST, templates=templates)
+        if issue_form.is_valid():
             try:
                 context["issued"] = services.coupon_issue_by_clerk(
                     merchant=merchant,
-                    template_id=form.cleaned_data["template"],
-                    member_lookup=form.cleaned_data["member"],
+                    template_id=issue_form.cleaned_data["template"],
+                    member_lookup=issue_form.cleaned_data["member"],
                     actor=f"clerk:{request.user.get_username()}",
-                    request_ref=form.cleaned_data["token"],
+                    request_ref=issue_form.cleaned_data["token"],
                 )
             except WeloopError as error:
-                context.update(issue_form=form, issue_error=gettext(error.detail), error_code=error.code)
+                context.update(issue_form=issue_form, issue_error=gettext(error.detail), error_code=error.code)
                 status = error.status
         else:
-            context["issue_form"], status = form, 400
+            context["issue_form"], status = issue_form, 400
     return render(request, "clerk/coupons.html", {**_frame(request), **context}, status=status)

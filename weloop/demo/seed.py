@@ -21,6 +21,7 @@ from weloop.catalog.models import Sku
 from weloop.core import clock
 from weloop.demo.seed_bookings import seed_bookings
 from weloop.demo.seed_campaigns import seed_campaigns
+from weloop.demo.seed_coupons import seed_coupons
 from weloop.demo.seed_deals import seed_deals
 from weloop.demo.seed_engagement import seed_engagement
 from weloop.demo.seed_loyalty import seed_loyalty
@@ -488,6 +489,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("nearby and reviews", seed_nearby_and_reviews),
     ("service desk", seed_service_desk),
     ("deals", seed_deals),
+    ("coupons", seed_coupons),
     ("flash sales", seed_flash_sales),
     ("presales", seed_presales),
     ("events and surveys", seed_engagement),

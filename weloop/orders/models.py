@@ -341,7 +341,7 @@ class OrderDiscount(TenantModel):
     """One step of an order's price breakdown: what the member level, a coupon or points took.
 
     Written when the order is placed, in the fixed order of ``coupons.calculations`` (``stage``).
-    ``line_fen`` is this step's share of each line (in line order); the lines' ``discount_fen`` is
+    ``line_shares`` (fen) is this step's share of each line (in line order); the lines' ``discount_fen`` is
     the sum over the steps. A shipping step (``shipping_fen``) lowered the order's shipping fee.
     """
 
@@ -353,7 +353,7 @@ class OrderDiscount(TenantModel):
     goods_fen = models.BigIntegerField(default=0)
     shipping_fen = models.BigIntegerField(default=0)
     points = models.PositiveIntegerField(default=0)
-    line_fen = models.JSONField(default=list, blank=True)
+    line_shares = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["stage", "id"]

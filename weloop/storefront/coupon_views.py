@@ -38,11 +38,26 @@ def my_coupons(request: HttpRequest) -> HttpResponse:
     return render_page(request, "storefront/my_coupons.html", context, tab="me")
 
 
+def _sign_in_first(request: HttpRequest) -> HttpResponse | None:
+    """The sign-in redirect when nobody is signed in, else None (and ``request.member`` is set).
+
+    Views that name a coupon or a claim link look it up before this, so another shop's id is a 404
+    and never starts a sign-in here.
+    """
+    member = identity.current_member(request)
+    if member is None:
+        return identity.oauth_redirect(request, scope=identity.BASE, next_path=request.get_full_path())
+    request.member = member  # type: ignore[attr-defined]
+    return None
+
+
 @never_cache
 @require_safe
 @consumer_view
-@identity.member_required()
 def coupon_detail(request: HttpRequest, coupon_id: str) -> HttpResponse:
+    selectors.coupon_get(merchant=request.merchant, coupon_id=coupon_id)  # type: ignore[attr-defined]
+    if (sign_in := _sign_in_first(request)) is not None:
+        return sign_in
     merchant, member = request.merchant, request.member  # type: ignore[attr-defined]
     coupon = selectors.member_coupon_get(merchant=merchant, member=member, coupon_id=coupon_id)
     usable = coupon.status == CouponStatus.AVAILABLE and coupon.valid_until > clock.now()
@@ -58,11 +73,13 @@ def coupon_detail(request: HttpRequest, coupon_id: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @consumer_view
-@identity.member_required()
 def coupon_claim(request: HttpRequest, claim_token: str) -> HttpResponse:
     """GET: what the coupon is. POST: claim it (twice gives the one coupon back, with a message)."""
-    merchant, member = request.merchant, request.member  # type: ignore[attr-defined]
+    merchant = request.merchant  # type: ignore[attr-defined]
     template = selectors.template_by_claim_token(merchant=merchant, claim_token=claim_token)
+    if (sign_in := _sign_in_first(request)) is not None:
+        return sign_in
+    member = request.member  # type: ignore[attr-defined]
     if request.method == "POST":
         try:
             result = services.coupon_claim(

@@ -59,6 +59,7 @@ def create_template(request: HttpRequest, payload: TemplateIn) -> tuple[int, dic
 
 @router.get("/templates/{template_id}", response=TemplateOut, summary="Get a coupon template")
 def get_template(request: HttpRequest, template_id: TemplateId) -> dict:
+    """One coupon template with its rules, scope, budget and stacking; 404 for an unknown id."""
     return template_out(selectors.template_get(merchant=merchant_of(request), template_id=template_id))
 
 
@@ -113,7 +114,7 @@ def issue(request: HttpRequest, template_id: TemplateId, payload: IssueIn) -> di
 
 
 @router.post("/redeem", response=RedeemOut, summary="Use a coupon code on an offline sale")
-def redeem(request: HttpRequest, payload: RedeemIn) -> dict:
+def redeem_coupon(request: HttpRequest, payload: RedeemIn) -> dict:
     """Exactly once. 404 `coupons.unknown_coupon`; 409 `coupons.already_used`, `coupons.expired`,
     `coupons.wrong_store`, `coupons.threshold_not_met`, `coupons.not_usable`."""
     done = services.coupon_redeem_offline(
@@ -130,6 +131,7 @@ def redeem(request: HttpRequest, payload: RedeemIn) -> dict:
 
 @router.get("", response=CouponPage, summary="List issued coupons")
 def list_coupons(request: HttpRequest, filters: Query[CouponFilters], page: Query[PageIn]) -> dict:
+    """Issued coupons, newest first, filtered by template, member, status or channel."""
     qs = selectors.coupon_list(
         merchant=merchant_of(request),
         template_id=filters.template_id,
@@ -143,6 +145,7 @@ def list_coupons(request: HttpRequest, filters: Query[CouponFilters], page: Quer
 
 @router.get("/{coupon_id}", response=CouponOut, summary="Get a coupon")
 def get_coupon(request: HttpRequest, coupon_id: CouponId) -> dict:
+    """One issued coupon with its status, validity and use; 404 for an unknown or another merchant's id."""
     return coupon_out(selectors.coupon_get(merchant=merchant_of(request), coupon_id=coupon_id))
 
 

@@ -56,6 +56,7 @@ SurveyId = Annotated[str, Path(description="The survey's public id (`sv_…`).",
 
 @events_router.get("", response=EventPage, summary="List events")
 def list_events(request: HttpRequest, filters: Query[EventFilters], page: Query[PageIn]) -> dict:
+    """The merchant's events, soonest first, optionally filtered by status or store, with sign-up figures."""
     result = paginate(selectors.event_list(merchant=merchant_of(request), status=filters.status or None), page)
     result["items"] = [event_out(e) for e in result["items"]]
     return result
@@ -83,6 +84,7 @@ def create_event(request: HttpRequest, payload: EventIn) -> tuple[int, dict]:
 
 @events_router.get("/{event_id}", response=EventOut, summary="Get an event")
 def get_event(request: HttpRequest, event_id: EventId) -> dict:
+    """One event with its venue, window, capacity and figures; 404 for an unknown or another merchant's id."""
     return event_out(selectors.event_get(merchant=merchant_of(request), event_id=event_id))
 
 
@@ -100,6 +102,7 @@ def transition_event(request: HttpRequest, event_id: EventId, payload: Transitio
 
 @events_router.get("/{event_id}/signups", response=SignupPage, summary="List an event's sign-ups")
 def list_signups(request: HttpRequest, event_id: EventId, page: Query[PageIn]) -> dict:
+    """An event's sign-ups, newest first, with check-in times and answers; 404 for an unknown event."""
     merchant = merchant_of(request)
     event = selectors.event_get(merchant=merchant, event_id=event_id)
     result = paginate(selectors.event_signups(merchant=merchant, event=event).select_related("event"), page)
@@ -132,6 +135,7 @@ def create_checkin(request: HttpRequest, event_id: EventId, payload: CheckinIn) 
 
 @surveys_router.get("", response=SurveyPage, summary="List surveys")
 def list_surveys(request: HttpRequest, page: Query[PageIn]) -> dict:
+    """The merchant's surveys, newest first, with their questions and response counts."""
     result = paginate(selectors.survey_list(merchant=merchant_of(request)), page)
     result["items"] = [survey_out(s) for s in result["items"]]
     return result
@@ -162,6 +166,7 @@ def create_survey(request: HttpRequest, payload: SurveyIn) -> tuple[int, dict]:
 
 @surveys_router.get("/{survey_id}", response=SurveyOut, summary="Get a survey with counts per option")
 def get_survey(request: HttpRequest, survey_id: SurveyId) -> dict:
+    """One survey with counts per option and the rating averages; 404 for an unknown id."""
     merchant = merchant_of(request)
     survey = selectors.survey_get(merchant=merchant, survey_id=survey_id)
     counts = dict(
@@ -177,6 +182,7 @@ def get_survey(request: HttpRequest, survey_id: SurveyId) -> dict:
 
 @surveys_router.get("/{survey_id}/responses", response=ResponsePage, summary="List a survey's responses")
 def list_responses(request: HttpRequest, survey_id: SurveyId, page: Query[PageIn]) -> dict:
+    """A survey's responses, newest first, with each member's answers; 404 for an unknown survey."""
     merchant = merchant_of(request)
     survey = selectors.survey_get(merchant=merchant, survey_id=survey_id)
     result = paginate(selectors.survey_responses(merchant=merchant, survey=survey), page)

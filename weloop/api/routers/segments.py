@@ -55,6 +55,7 @@ def preview_segment(request: HttpRequest, payload: SegmentPreviewIn) -> Any:
 
 @router.get("/{segment_id}", response=SegmentOut, summary="Get a segment")
 def get_segment(request: HttpRequest, segment_id: SegmentId) -> Segment:
+    """One segment with its expression and last count; 404 `not_found` for an unknown or another merchant's id."""
     return selectors.segment_get(merchant=merchant_of(request), public_id=segment_id)
 
 
@@ -68,6 +69,7 @@ def update_segment(request: HttpRequest, payload: SegmentPatch, segment_id: Segm
 
 @router.delete("/{segment_id}", response={204: None}, summary="Delete a segment")
 def delete_segment(request: HttpRequest, segment_id: SegmentId) -> None:
+    """Delete a segment (204); campaigns already sent keep their recipients. 404 for an unknown id."""
     services.segment_delete(merchant=merchant_of(request), segment_id=segment_id)
 
 

@@ -58,31 +58,31 @@ class TemplateStatusIn(InputSchema):
 
 class TemplateOut(Schema):
     id: str = Field(description="The template's public id (`cpt_…`).", examples=["cpt_4K9QX2M7PA"])
-    name: str
-    description: str
-    kind: TemplateKind
-    status: TemplateStatus
-    amount_fen: int
-    percent_bps: int
-    cap_fen: int
-    threshold_fen: int
-    free_sku_id: str
-    valid_from: dt.datetime | None
-    valid_until: dt.datetime | None
-    valid_days: int | None
-    store_ids: list[str]
-    product_ids: list[str]
-    budget: int | None
+    name: str = Field(description="Shown to members.")
+    description: str = Field(description="The rules shown to members.")
+    kind: TemplateKind = Field(description="amount_off, percent_off, threshold, free_item or shipping.")
+    status: TemplateStatus = Field(description="active, paused or ended.")
+    amount_fen: int = Field(description="Amount off in fen (for shipping: the most it waives).")
+    percent_bps: int = Field(description="Percent off in basis points (2000 = 20 %).")
+    cap_fen: int = Field(description="The most a percent-off coupon takes, in fen (0 = no cap).")
+    threshold_fen: int = Field(description="Minimum spend on the goods in scope, in fen.")
+    free_sku_id: str = Field(description="The SKU given free (`sku_…`), for free_item.")
+    valid_from: dt.datetime | None = Field(description="Start of a fixed validity (null with valid_days).")
+    valid_until: dt.datetime | None = Field(description="End of a fixed validity (null with valid_days).")
+    valid_days: int | None = Field(description="Valid for this many days after issue (null with fixed dates).")
+    store_ids: list[str] = Field(description="Stores where it can be used (`st_…`); empty = every store.")
+    product_ids: list[str] = Field(description="Products it applies to (`pr_…`); empty = every product.")
+    budget: int | None = Field(description="How many may be issued in all; null = no limit.")
     issued_count: int = Field(description="How many were issued.")
     used_count: int = Field(description="How many were used.")
-    per_member_limit: int
-    stacking_group: str
-    combinable: bool
-    claimable: bool
+    per_member_limit: int = Field(description="How many one member may hold.")
+    stacking_group: str = Field(description="At most one coupon of a group per order.")
+    combinable: bool = Field(description="Whether it combines with coupons of other groups.")
+    claimable: bool = Field(description="Members may claim it from a link or QR.")
     claim_token: str = Field(description="The claim link's token: `/m/<merchant>/coupons/claim/<token>/`.")
-    is_birthday: bool
-    on_follow: bool
-    on_first_payment: bool
+    is_birthday: bool = Field(description="Given on members' birthdays.")
+    on_follow: bool = Field(description="Given when a member follows.")
+    on_first_payment: bool = Field(description="Given after a member's first payment.")
 
 
 def template_out(t: CouponTemplate) -> dict[str, Any]:
@@ -93,7 +93,7 @@ def template_out(t: CouponTemplate) -> dict[str, Any]:
 
 
 class TemplatePage(Page):
-    items: list[TemplateOut]
+    items: list[TemplateOut] = Field(description="Coupon templates, newest first.")
 
 
 class TemplateFilters(Schema):
@@ -115,17 +115,17 @@ class IssueOut(Schema):
 
 class CouponOut(Schema):
     id: str = Field(description="The coupon's public id (`cpn_…`).", examples=["cpn_4K9QX2M7PA"])
-    template_id: str
-    member_id: str
-    status: CouponStatus
-    channel: Channel
-    source_ref: str
-    valid_from: dt.datetime
-    valid_until: dt.datetime
-    issued_at: dt.datetime
+    template_id: str = Field(description="The template it was issued from (`cpt_…`).")
+    member_id: str = Field(description="The member holding it (`mb_…`).")
+    status: CouponStatus = Field(description="available, locked (in an unpaid order), used, expired or void.")
+    channel: Channel = Field(description="How it was issued (claim, follow, campaign, clerk…).")
+    source_ref: str = Field(description="What issued it (a campaign or a birthday year), for idempotency.")
+    valid_from: dt.datetime = Field(description="Usable from.")
+    valid_until: dt.datetime = Field(description="Usable until.")
+    issued_at: dt.datetime = Field(description="When it was issued.")
     order_no: str = Field(description="The order that holds or used it.")
-    used_at: dt.datetime | None
-    used_amount_fen: int
+    used_at: dt.datetime | None = Field(description="When it was used (null until then).")
+    used_amount_fen: int = Field(description="What it took off, in fen.")
 
 
 def coupon_out(c: Coupon) -> dict[str, Any]:
@@ -146,7 +146,7 @@ def coupon_out(c: Coupon) -> dict[str, Any]:
 
 
 class CouponPage(Page):
-    items: list[CouponOut]
+    items: list[CouponOut] = Field(description="Issued coupons, newest first.")
 
 
 class CouponFilters(Schema):
@@ -164,7 +164,7 @@ class RedeemIn(InputSchema):
 
 
 class RedeemOut(Schema):
-    coupon: CouponOut
+    coupon: CouponOut = Field(description="The coupon after redemption.")
     discount_fen: int = Field(description="What the coupon takes off.")
     payable_fen: int = Field(description="What the customer pays.")
 

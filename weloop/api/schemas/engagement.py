@@ -14,8 +14,8 @@ from weloop.engagement.models import Event, EventSignup, Survey, SurveyResponse
 
 
 class EventIn(InputSchema):
-    title: str = Field(max_length=120, examples=["拉花体验课"])
-    description: str = Field("", max_length=2000)
+    title: str = Field(description="Shown to members.", max_length=120, examples=["拉花体验课"])
+    description: str = Field("", description="Shown on the event page.", max_length=2000)
     store_id: str | None = Field(None, description="The venue store (`st_…`); or give `address`.")
     address: str = Field("", max_length=200, description="The venue's address when it is not a store.")
     starts_at: datetime = Field(description="Start (with time zone).")
@@ -37,19 +37,19 @@ class FiguresOut(Schema):
 
 class EventOut(Schema):
     id: str = Field(description="`ev_…`")
-    title: str
-    description: str
-    status: EventStatus
-    store_id: str | None
-    address: str
-    starts_at: datetime
-    ends_at: datetime
-    signup_opens_at: datetime | None
-    signup_closes_at: datetime | None
-    capacity: int
-    signed_up: int
-    checked_in: int
-    questions: list[dict[str, Any]]
+    title: str = Field(description="Shown to members.")
+    description: str = Field(description="Shown on the event page.")
+    status: EventStatus = Field(description="draft, published, closed or cancelled.")
+    store_id: str | None = Field(description="The venue store (`st_…`), or null for another address.")
+    address: str = Field(description="The address when not at a store.")
+    starts_at: datetime = Field(description="When it starts.")
+    ends_at: datetime = Field(description="When it ends.")
+    signup_opens_at: datetime | None = Field(description="Sign-up opens (null = when published).")
+    signup_closes_at: datetime | None = Field(description="Sign-up closes (null = at the start).")
+    capacity: int = Field(description="Places in all; never exceeded.")
+    signed_up: int = Field(description="Members signed up now.")
+    checked_in: int = Field(description="Members checked in (the offline traffic).")
+    questions: list[dict[str, Any]] = Field(description="Questions asked at sign-up.")
     signup_tag: str = Field(description="Tag members get when they sign up: target them in a segment.")
     checkin_tag: str = Field(description="Tag members get when they check in.")
 
@@ -76,7 +76,7 @@ def event_out(event: Event) -> dict[str, Any]:
 
 
 class EventPage(Page):
-    items: list[EventOut]
+    items: list[EventOut] = Field(description="Events, soonest first.")
 
 
 class EventFilters(Schema):
@@ -94,14 +94,14 @@ class SignupIn(InputSchema):
 
 class SignupOut(Schema):
     id: str = Field(description="`es_…`")
-    event_id: str
-    member_id: str
-    status: SignupStatus
+    event_id: str = Field(description="The event (`ev_…`).")
+    member_id: str = Field(description="The member (`mb_…`).")
+    status: SignupStatus = Field(description="signed_up, cancelled or checked_in.")
     code: str = Field(description="The check-in code a clerk types (the member's QR carries it signed).")
-    answers: dict[str, str]
-    created_at: datetime
-    checked_in_at: datetime | None
-    checkin_method: str
+    answers: dict[str, str] = Field(description="Answers to the sign-up questions.")
+    created_at: datetime = Field(description="When the member signed up.")
+    checked_in_at: datetime | None = Field(description="When they checked in (null until then).")
+    checkin_method: str = Field(description="How they checked in: clerk, venue link or API.")
 
 
 def signup_out(signup: EventSignup) -> dict[str, Any]:
@@ -119,7 +119,7 @@ def signup_out(signup: EventSignup) -> dict[str, Any]:
 
 
 class SignupPage(Page):
-    items: list[SignupOut]
+    items: list[SignupOut] = Field(description="Sign-ups, newest first.")
 
 
 class CheckinIn(InputSchema):
@@ -128,52 +128,52 @@ class CheckinIn(InputSchema):
 
 class CheckinOut(Schema):
     first: bool = Field(description="True for the check-in; false when this code was already checked in.")
-    signup: SignupOut
+    signup: SignupOut = Field(description="The sign-up after check-in.")
 
 
 class OptionIn(InputSchema):
-    label: str = Field(max_length=120)
+    label: str = Field(description="The option's text.", max_length=120)
     tag: str = Field("", max_length=30, description="Member tag added to whoever chooses this option.")
 
 
 class QuestionIn(InputSchema):
-    kind: QuestionKind
-    label: str = Field(max_length=200)
-    required: bool = True
+    kind: QuestionKind = Field(description="single, multiple, text or rating.")
+    label: str = Field(description="The question's text.", max_length=200)
+    required: bool = Field(True, description="Whether an answer is needed.")
     options: list[OptionIn] = Field([], description="2-30 options for single and multiple choice questions.")
 
 
 class SurveyIn(InputSchema):
-    title: str = Field(max_length=120)
-    description: str = Field("", max_length=2000)
+    title: str = Field(description="Shown to members.", max_length=120)
+    description: str = Field("", description="Shown above the questions.", max_length=2000)
     event_id: str | None = Field(None, description="The event this survey follows up (`ev_…`).")
-    questions: list[QuestionIn] = Field(min_length=1, max_length=50)
+    questions: list[QuestionIn] = Field(description="The questions, in order.", min_length=1, max_length=50)
     open: bool = Field(False, description="Open it at once.")
 
 
 class OptionOut(Schema):
     id: str = Field(description="`so_…`")
-    label: str
-    tag: str
+    label: str = Field(description="The option's text.")
+    tag: str = Field(description="Tag put on members who choose it (empty = none).")
     count: int = Field(description="Responses that chose it.")
 
 
 class QuestionOut(Schema):
     id: str = Field(description="`sq_…`: the key of its answer in a response.")
-    kind: QuestionKind
-    label: str
-    required: bool
-    options: list[OptionOut]
+    kind: QuestionKind = Field(description="single, multiple, text or rating.")
+    label: str = Field(description="The question's text.")
+    required: bool = Field(description="Whether an answer is needed.")
+    options: list[OptionOut] = Field(description="Options of a choice question, with counts where shown.")
 
 
 class SurveyOut(Schema):
     id: str = Field(description="`sv_…`")
-    title: str
-    description: str
-    status: SurveyStatus
-    event_id: str | None
-    responses: int
-    questions: list[QuestionOut]
+    title: str = Field(description="Shown to members.")
+    description: str = Field(description="Shown above the questions.")
+    status: SurveyStatus = Field(description="draft, open or closed.")
+    event_id: str | None = Field(description="The event it follows up (`ev_…`), if any.")
+    responses: int = Field(description="How many members answered.")
+    questions: list[QuestionOut] = Field(description="The questions, in order.")
 
 
 def survey_out(survey: Survey, counts: dict[int, int] | None = None) -> dict[str, Any]:
@@ -202,7 +202,7 @@ def survey_out(survey: Survey, counts: dict[int, int] | None = None) -> dict[str
 
 
 class SurveyPage(Page):
-    items: list[SurveyOut]
+    items: list[SurveyOut] = Field(description="Surveys, newest first.")
 
 
 class AnswerIn(InputSchema):
@@ -215,8 +215,8 @@ class AnswerIn(InputSchema):
 
 class ResponseOut(Schema):
     id: str = Field(description="`sr_…`")
-    member_id: str
-    created_at: datetime
+    member_id: str = Field(description="The member who answered (`mb_…`).")
+    created_at: datetime = Field(description="When they answered.")
     answers: dict[str, Any] = Field(description="By question id, as given.")
 
 
@@ -239,4 +239,4 @@ def response_out(response: SurveyResponse) -> dict[str, Any]:
 
 
 class ResponsePage(Page):
-    items: list[ResponseOut]
+    items: list[ResponseOut] = Field(description="Responses, newest first.")

@@ -43,7 +43,7 @@ class PresaleIn(InputSchema):
 
 class ProgressOut(Schema):
     paid_quantity: int = Field(description="Paid units (only paid orders count).", examples=[64])
-    target_quantity: int = Field(examples=[100])
+    target_quantity: int = Field(description="Paid units needed for the presale to succeed.", examples=[100])
     percent: int = Field(description="paid / target, 0-100.", examples=[64])
     participants: int = Field(description="Members who paid.", examples=[50])
     pending_quantity: int = Field(description="Units ordered and not yet paid.", examples=[3])
@@ -54,25 +54,25 @@ class ProgressOut(Schema):
 
 class PresaleOut(Schema):
     id: str = Field(description="The presale's public id (`ps_…`).", examples=["ps_8ZK2M4Q7PX"])
-    title: str
-    description: str
-    sku_id: str
-    mode: PresaleMode
-    price_fen: int
-    deposit_fen: int
+    title: str = Field(description="Shown to members.")
+    description: str = Field(description="Shown on the presale page.")
+    sku_id: str = Field(description="The SKU sold (`sku_…`).")
+    mode: PresaleMode = Field(description="full (pay all now) or deposit (deposit now, balance after success).")
+    price_fen: int = Field(description="Price of one unit, in fen.")
+    deposit_fen: int = Field(description="Deposit per unit in fen (deposit mode; 0 in full mode).")
     balance_fen: int = Field(description="Per unit, paid after success (deposit mode); 0 in full mode.")
-    target_quantity: int
-    max_quantity: int | None
-    per_member_limit: int
-    deadline: datetime
-    balance_window_hours: int
-    lead_time_text: str
-    store_id: str | None
+    target_quantity: int = Field(description="Paid units needed to succeed.")
+    max_quantity: int | None = Field(description="Most units sold in all; null = no limit.")
+    per_member_limit: int = Field(description="Most units one member may order.")
+    deadline: datetime = Field(description="When the presale is settled.")
+    balance_window_hours: int = Field(description="Hours after success to pay the balance (deposit mode).")
+    lead_time_text: str = Field(description="Production and shipping time, as shown to members.")
+    store_id: str | None = Field(description="The pickup store (`st_…`), or null for delivery.")
     status: PresaleStatus = Field(
         description="`draft`, `open`, `succeeded`, `failed`, `cancelled`, `refunding` or `refunded`."
     )
     outcome: str = Field(description="How it ended: `succeeded`, `failed`, `cancelled`, or empty.")
-    progress: ProgressOut
+    progress: ProgressOut = Field(description="Paid and pending units against the target.")
 
 
 class PresalePage(Page):
@@ -95,21 +95,21 @@ class JoinIn(InputSchema):
 
 class ParticipantOut(Schema):
     id: str = Field(description="The participant's entry (`pse_…`).")
-    member_id: str
+    member_id: str = Field(description="The member (`mb_…`).")
     order_no: str = Field(description="The order paying the price (full) or the deposit.")
-    quantity: int
-    status: EntryStatus
-    paid_at: datetime | None
+    quantity: int = Field(description="Units ordered.")
+    status: EntryStatus = Field(description="Where this participant stands (paid, balance due, refunded…).")
+    paid_at: datetime | None = Field(description="When the order (or deposit) was paid.")
     refund_out_no: str = Field(description="The refund of the order, when one was asked.")
     refund_error: str = Field(description="Why the last refund attempt failed (retried).")
     balance_status: str = Field(description="Deposit mode: `none`, `due`, `paid` or `forfeited`.")
-    balance_fen: int
-    balance_due_at: datetime | None
-    balance_order_no: str | None
+    balance_fen: int = Field(description="Balance still to pay, in fen.")
+    balance_due_at: datetime | None = Field(description="When the balance is due.")
+    balance_order_no: str | None = Field(description="The balance order, once created.")
 
 
 class ParticipantPage(Page):
-    items: list[ParticipantOut]
+    items: list[ParticipantOut] = Field(description="Participants, newest first.")
 
 
 def presale_out(presale: Presale) -> dict:

@@ -42,7 +42,11 @@ class TemplateForm(forms.Form):
         label=_("Amount off (yuan)"), required=False, max_length=16, help_text=_("For shipping: the most it waives.")
     )
     percent_bps = forms.IntegerField(
-        label=_("Percent off (bp)"), required=False, min_value=0, max_value=10000, help_text=_("2000 bp = 20 % off")
+        label=_("Percent off (bp)"),
+        required=False,
+        min_value=0,
+        max_value=10000,
+        help_text=_("2000 bp = 20 percent off"),
     )
     cap = forms.CharField(label=_("At most (yuan)"), required=False, max_length=16)
     threshold = forms.CharField(label=_("Minimum spend (yuan)"), required=False, max_length=16)

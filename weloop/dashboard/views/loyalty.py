@@ -60,7 +60,7 @@ class LevelForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=40)
     growth = forms.CharField(label=_("From growth value (yuan paid)"), max_length=16, initial="0")
     discount_bps = forms.IntegerField(
-        label=_("Discount (bp)"), min_value=0, max_value=10000, initial=0, help_text=_("500 bp = 5 % off")
+        label=_("Discount (bp)"), min_value=0, max_value=10000, initial=0, help_text=_("500 bp = 5 percent off")
     )
     free_shipping = forms.BooleanField(label=_("Free shipping"), required=False)
     birthday_template_id = forms.CharField(

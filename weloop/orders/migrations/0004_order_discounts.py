@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('goods_fen', models.BigIntegerField(default=0)),
                 ('shipping_fen', models.BigIntegerField(default=0)),
                 ('points', models.PositiveIntegerField(default=0)),
-                ('line_fen', models.JSONField(blank=True, default=list)),
+                ('line_shares', models.JSONField(blank=True, default=list)),
                 ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.merchant')),
                 ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='discounts', to='orders.order')),
             ],

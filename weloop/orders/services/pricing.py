@@ -216,7 +216,7 @@ def discounts_record(*, merchant: Merchant, member: Any, order: Order, quoted: Q
                 goods_fen=a.goods_fen,
                 shipping_fen=a.shipping_fen,
                 points=a.points,
-                line_fen=list(a.line_fen),
+                line_shares=list(a.line_fen),
             )
             for a in pricing.adjustments
         ]

@@ -7,7 +7,15 @@ from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
 
-from weloop.loyalty.models import Level, LoyaltySettings, MemberAccount, PointsEntry, PointsKind, ValueEntry
+from weloop.loyalty.models import (
+    Level,
+    LoyaltySettings,
+    MemberAccount,
+    PointsEntry,
+    PointsKind,
+    ValueEntry,
+    ValueKind,
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,11 @@ def points_history(*, merchant: Any, member: Any) -> QuerySet[PointsEntry]:
 
 def value_history(*, merchant: Any, member: Any) -> QuerySet[ValueEntry]:
     return ValueEntry.objects.for_merchant(merchant).filter(member=member).order_by("-id")
+
+
+def value_spent_for(*, merchant: Any, member: Any, ref: str) -> ValueEntry | None:
+    """The balance payment made for ``ref`` (``value_spend``), if any."""
+    return ValueEntry.objects.for_merchant(merchant).filter(member=member, kind=ValueKind.SPEND, ref=ref).first()
 
 
 def signed_in_today(*, merchant: Any, member: Any, today: Any) -> bool:

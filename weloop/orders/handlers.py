@@ -14,6 +14,9 @@ out_refund_no, so a retried task refunds once).
 REFUNDS. ``payments.refund_succeeded`` / ``refund_failed`` settle the OrderRefund with the same
 ``out_refund_no`` (orders.services.order_refund_settle): refunded amounts, goods back on sale,
 ``refunded`` / ``partially_refunded``; or, on failure, the order back to the status it had.
+
+STORED VALUE. ``orders.order_refunded`` of an order paid from the member's balance gives the
+refunded amount back to the balance, once per ``out_refund_no`` (services/stored_value.py).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from weloop.orders import (
     pricing_handlers,  # noqa: F401  (registers the coupon and points handlers)
     services,
 )
+from weloop.orders.services.stored_value import order_refund_to_balance
 
 
 @subscribe("payments.payment_succeeded")
@@ -68,4 +72,15 @@ def apply_refund_failed(event: OutboxEvent) -> None:
         out_refund_no=str(event.payload.get("out_refund_no", "")),
         succeeded=False,
         actor="payments",
+    )
+
+
+@subscribe("orders.order_refunded")
+def refund_to_balance(event: OutboxEvent) -> None:
+    payload = event.payload
+    order_refund_to_balance(
+        merchant=event.merchant,
+        order_no=str(payload.get("order_no", "")),
+        amount_fen=int(payload.get("amount_fen", 0)),
+        out_refund_no=str(payload.get("out_refund_no", "")),
     )

@@ -393,24 +393,30 @@ def payment_record_offline(
     reference: str,
     amount_fen: int,
     method: str,
-    staff: StaffMember,
+    staff: StaffMember | None,
     note: str = "",
+    actor: str = "",
 ) -> Payment:
     """Record money a clerk took at the counter (cash, card…): the payment succeeds at once.
 
     Open WeChat payments of the order are closed first (at WeChat); if one turns out paid, this
     raises AlreadyPaid and records nothing. Emits payments.payment_succeeded.
+    ``staff=None`` with an ``actor`` (e.g. ``member:<id>``) records money taken without a clerk:
+    ``offline_other`` only (the member paying an order from their stored-value balance).
     """
     amount = _positive_fen(amount_fen)
     reference = _checked_reference(reference)
     if method not in OFFLINE_METHODS:
         raise InvalidPayment("Use offline_cash, offline_card or offline_other.", extra={"field": "method"})
-    if not isinstance(staff, StaffMember) or staff.merchant_id != merchant.pk or not staff.is_active:
+    if staff is None:
+        if not actor or method != PaymentMethod.OFFLINE_OTHER:
+            raise NotFound("No such staff member.", extra={"what": "staff"})
+    elif not isinstance(staff, StaffMember) or staff.merchant_id != merchant.pk or not staff.is_active:
         raise NotFound("No such staff member.", extra={"what": "staff"})
     note = str(note or "").strip()
     if len(note) > NOTE_MAX:
         raise InvalidPayment("The note is at most 200 characters.", extra={"field": "note"})
-    actor = f"staff:{staff.public_id}"
+    actor = f"staff:{staff.public_id}" if staff is not None else actor[:150]
     for closed in payment_close_open(merchant=merchant, reference=reference, actor=actor, reason="paid at the counter"):
         if closed.status == PaymentStatus.SUCCEEDED:
             raise AlreadyPaid(extra={"reference": reference, "payment_id": closed.public_id})
@@ -431,7 +437,7 @@ def payment_record_offline(
         except IntegrityError:  # a WeChat payment of this order was started meanwhile
             raise ConcurrentModification(extra={"reference": reference}) from None
         _refuse_if_paid(merchant, reference, other_than=payment.pk)
-        mark_paid(payment, actor=actor, reason="recorded at the counter")
+        mark_paid(payment, actor=actor, reason="recorded at the counter" if staff is not None else note or "recorded")
     return payment
 
 

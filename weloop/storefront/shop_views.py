@@ -26,8 +26,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from weloop.core.errors import WeloopError
 from weloop.core.ids import random_token
-from weloop.core.money import yuan_to_fen
+from weloop.core.money import format_fen, yuan_to_fen
 from weloop.core.qr import qr_svg_inline
+from weloop.loyalty import selectors as loyalty_selectors
+from weloop.loyalty.errors import InsufficientBalance
 from weloop.members.errors import WechatNotConnected
 from weloop.members.models import Member
 from weloop.orders import services as orders
@@ -35,6 +37,7 @@ from weloop.orders.enums import AfterSalesKind, FulfilmentType, OrderStatus
 from weloop.orders.errors import InvalidFulfilment, InvalidQuantity, OrderNotFound
 from weloop.orders.selectors import order_payments
 from weloop.orders.services import Address, Attribution, Fulfilment, LineInput
+from weloop.orders.services.stored_value import order_pay_with_balance
 from weloop.payments import services as payments
 from weloop.payments.enums import PaymentMethod, PaymentStatus
 from weloop.storefront import identity
@@ -404,16 +407,27 @@ def _checkout_page(request: HttpRequest, source: Any, *, token: str, error: Welo
 @known_order
 @identity.member_required()
 def order_pay(request: HttpRequest, order_no: str) -> HttpResponse:
-    """GET: the amount, the deadline and a "Pay" button. POST: start the JSAPI payment and pay it:
-    WeixinJSBridge inside WeChat, the simulator's wallet in simulator mode."""
+    """GET: the amount, the deadline and a "Pay" button (and "Pay with balance" when the member's
+    stored-value balance covers the total). POST: start the JSAPI payment and pay it: WeixinJSBridge
+    inside WeChat, the simulator's wallet in simulator mode; or, with ``method=balance``, pay from
+    the balance (``_pay_with_balance``)."""
     order = member_order(merchant=request.merchant, member=request.member, order_no=order_no)  # type: ignore[attr-defined]
     detail_url = _url(request, "order_detail", order_no=order.order_no)
     if order.status != OrderStatus.PENDING_PAYMENT:
         return redirect(detail_url)
     page = order_page(merchant=request.merchant, order=order)  # type: ignore[attr-defined]
-    context: dict[str, Any] = {"page": page, "order": order, "detail_url": detail_url}
+    balance_fen = loyalty_selectors.account_of(merchant=request.merchant, member=request.member).balance_fen  # type: ignore[attr-defined]
+    context: dict[str, Any] = {
+        "page": page,
+        "order": order,
+        "detail_url": detail_url,
+        "balance_fen": balance_fen,
+        "balance_covers": balance_fen >= order.total_fen,
+    }
     if request.method != "POST":
         return render_page(request, "storefront/pay.html", context)
+    if request.POST.get("method") == "balance":
+        return _pay_with_balance(request, order, context)
     try:
         payment = orders.order_start_payment(
             merchant=request.merchant,  # type: ignore[attr-defined]
@@ -435,6 +449,41 @@ def order_pay(request: HttpRequest, order_no: str) -> HttpResponse:
         # Simulator mode: a browser has no WeixinJSBridge; the simulated WeChat's pay sheet plays it.
         return HttpResponseRedirect(params.wallet_url)
     return render_page(request, "storefront/pay.html", {**context, "bridge": params.bridge})
+
+
+def _pay_with_balance(request: HttpRequest, order: Any, context: dict[str, Any]) -> HttpResponse:
+    """Pay the whole order from the member's stored-value balance, then show the paid order.
+
+    A double submit pays once: the second request finds the order paid (it waits for the first on
+    the order's row lock) and is sent to the order too. A balance short of the total writes nothing.
+    """
+    merchant, member = request.merchant, request.member  # type: ignore[attr-defined]
+    detail_url = context["detail_url"]
+    try:
+        order_pay_with_balance(merchant=merchant, order=order, actor=_actor(member))
+    except WeloopError as error:
+        fresh = member_order(merchant=merchant, member=member, order_no=order.order_no)
+        if fresh.status != OrderStatus.PENDING_PAYMENT:  # paid meanwhile (a double submit) or closed
+            return redirect(detail_url)
+        balance_fen = loyalty_selectors.account_of(merchant=merchant, member=member).balance_fen
+        message = _message(error)
+        if isinstance(error, InsufficientBalance):
+            message = gettext("Your balance (%(balance)s) does not cover this order (%(total)s).") % {
+                "balance": format_fen(balance_fen),
+                "total": format_fen(fresh.total_fen),
+            }
+        failed = {
+            **context,
+            "order": fresh,
+            "balance_fen": balance_fen,
+            "balance_covers": balance_fen >= fresh.total_fen,
+            "error": message,
+            "error_code": error.code,
+        }
+        response = render_page(request, "storefront/pay.html", failed)
+        response.status_code = error.status
+        return response
+    return redirect(detail_url + "?paid=balance")
 
 
 # --- my orders ------------------------------------------------------------------------------------
@@ -490,6 +539,7 @@ def _order_response(request: HttpRequest, order: Any, error: WeloopError | None 
         "error": _message(error) if error else "",
         "error_code": error.code if error else "",
         "requested": bool(request.GET.get("requested")),
+        "paid_with_balance": request.GET.get("paid") == "balance" and order.status != OrderStatus.PENDING_PAYMENT,
         "pickup_code": pickup_code or "",
         "pickup_qr": mark_safe(qr_svg_inline(pickup_code)) if pickup_code else "",  # our own SVG of the digits
         "codes": orders.virtual_codes_for_member(merchant=merchant, order=order),

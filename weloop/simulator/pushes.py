@@ -168,6 +168,12 @@ def _enqueue(delivery_id: int) -> None:
         _executor().submit(_drain_in_background)
 
 
+def pushes_idle() -> bool:
+    """True when no push is waiting or being delivered (tests wait for this before tearing down)."""
+    with _pool_lock:
+        return not _waiting and _draining == 0
+
+
 def _executor() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:

@@ -16,7 +16,7 @@ from weloop.marketing.enums import BatchStatus, CampaignStatus
 from weloop.marketing.errors import EmptyAudience, InvalidCampaign
 from weloop.marketing.models import Campaign, CampaignBatch
 from weloop.members.selectors import member_find_by_openid
-from weloop.simulator import phone
+from weloop.simulator import phone, pushes
 from weloop.simulator.accounts import account_for_appid
 from weloop.simulator.enums import OutboundKind
 from weloop.simulator.models import SimMassSend, SimOutboundMessage, SimUser
@@ -61,6 +61,14 @@ def send_now(merchant, name: str, text: str = "Weekend: 20% off"):
 
 def inbox(user: SimUser) -> list[SimOutboundMessage]:
     return list(SimOutboundMessage.objects.filter(user=user, kind=OutboundKind.MASS))
+
+
+@pytest.fixture(autouse=True)
+def _pushes_done_before_teardown():
+    """The simulator pushes MASSSENDJOBFINISH from its own threads; a push still writing while the
+    test database is flushed deadlocks the flush on PostgreSQL. Let them finish first."""
+    yield
+    wait_for(pushes.pushes_idle, timeout=30.0)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ arrives on the simulated phone of a follower."""
 
 from __future__ import annotations
 
+import datetime
 import time
 
 import pytest
@@ -22,6 +23,7 @@ def _wait_for(predicate, timeout: float = 20.0):
 
 
 def test_segment_campaign_in_the_console_reaches_the_phone(simulated_wechat, page, phone, make_merchant):
+    from weloop.marketing.services import marketing_settings_update
     from weloop.members.selectors import member_find_by_openid
     from weloop.simulator import phone as sim_phone
     from weloop.simulator.accounts import account_for_appid
@@ -37,6 +39,15 @@ def test_segment_campaign_in_the_console_reaches_the_phone(simulated_wechat, pag
         sim_phone.follow(account=account, user=user)
         users.append(user)
     _wait_for(lambda: all(member_find_by_openid(merchant=merchant, openid=u.openid) for u in users))
+    # quiet hours (22:00-08:00 in Shanghai by default) would hold the send: the test must not depend on the hour
+    marketing_settings_update(
+        merchant=merchant,
+        daily_cap=2,
+        quiet_enabled=False,
+        quiet_start=datetime.time(22),
+        quiet_end=datetime.time(8),
+        sms_price_centifen=450,
+    )
 
     # given the owner logged in, in English
     page.context.set_extra_http_headers({"Accept-Language": "en"})
